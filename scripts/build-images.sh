@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Build the lab's images locally: no registry is reachable, so the base image comes from debootstrap.
+# Each image is tagged with a hash of its build context; an existing tag is reused, never rebuilt.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+base=natloop-lab/base:bookworm
+log() { printf '[images] %s\n' "$*"; }
+
+mirror() {
+  # The Debian mirror this machine already uses (deb822 or one-line sources).
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+if ! docker image inspect "$base" >/dev/null 2>&1; then
+  log "bootstrapping $base with debootstrap from $(mirror)"
+  root=$(mktemp -d /tmp/natloop-base.XXXXXX)
+  trap 'rm -rf "$root"' EXIT
+  debootstrap --variant=minbase --include=python3 bookworm "$root" "$(mirror)" >/tmp/natloop-debootstrap.log 2>&1 \
+    || { tail -20 /tmp/natloop-debootstrap.log >&2; exit 1; }
+  # Inside builds apt must use the same mirror the host reaches.
+  echo "deb $(mirror) bookworm main" >"$root/etc/apt/sources.list"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' - "$base" >/dev/null
+  rm -rf "$root"; trap - EXIT
+fi
+
+# build NAME CONTEXT_DIR [DOCKERFILE]: tag NAME:<hash of context + parent image id>, plus NAME:lab.
+build() {
+  local name=$1 ctx=$2 dockerfile=${3:-$2/Dockerfile} parent hash
+  parent=$(awk 'toupper($1) == "FROM" {print $2; exit}' "$dockerfile")
+  hash=$( (docker image inspect -f '{{.Id}}' "$parent"; cat "$dockerfile"; \
+           find "$ctx" -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sed "s#$ctx##") \
+          | sha256sum | cut -c1-12)
+  if ! docker image inspect "$name:$hash" >/dev/null 2>&1; then
+    log "building $name:$hash"
+    docker build -q -t "$name:$hash" -f "$dockerfile" "$ctx" >/dev/null
+  fi
+  docker tag "$name:$hash" "$name:lab"
+}
+
+build natloop-lab/node "$here/lab/images/node"
+build natloop-lab/dockerhost "$here/lab/images/dockerhost"
+for standin in adguardhome pihole; do
+  df=$here/tests/standins/docker/$standin/Dockerfile
+  [ -f "$df" ] && build "natloop-standin/$standin" "$here/tests/standins" "$df"
+done
+log "ready: $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^natloop-(lab|standin)/' | grep -E ':(lab|bookworm)$' | tr '\n' ' ')"
