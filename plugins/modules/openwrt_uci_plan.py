@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: openwrt_uci_plan
+short_description: Plan the uci commands that bring an OpenWrt package to a wanted state
+version_added: 0.1.0
+author:
+  - natloop.lan contributors
+description:
+  - OpenWrt devices usually have no Python. The natloop.lan roles read a package with
+    C(uci -X show PACKAGE) over M(ansible.builtin.raw), plan the change with this module on the
+    controller (C(delegate_to: localhost)), and run the returned RV(script) over raw only when
+    it is not empty.
+  - This module never contacts the device and never writes anything; it only computes.
+  - Exactly one of O(dhcp_dns) and O(redirect_reflection) says what is wanted.
+options:
+  package:
+    description: The uci package (config file) that O(show) was read from.
+    type: str
+    required: true
+  show:
+    description: Output of C(uci -X show PACKAGE) on the device.
+    type: str
+    required: true
+  pending_changes:
+    description:
+      - Output of C(uci changes PACKAGE) on the device.
+      - Uncommitted changes that someone else staged would be committed together with ours, so
+        the module fails when this is not empty.
+    type: str
+    default: ""
+  dhcp_dns:
+    description:
+      - Hand out DNS servers (DHCP option 6) through the C(dhcp_option) list of a dhcp section.
+      - Entries for option 6 (C(6,...) or C(option:dns-server,...)) are replaced by one entry; every
+        other entry keeps its value and position.
+    type: dict
+    suboptions:
+      section:
+        description: Name of the C(dhcp) section, as in C(dhcp.lan).
+        type: str
+        default: lan
+      servers:
+        description: DNS server addresses, primary first. Required when O(dhcp_dns.state=present).
+        type: list
+        elements: str
+        default: []
+      state:
+        description: V(absent) removes the option 6 entries and nothing else.
+        type: str
+        choices: [present, absent]
+        default: present
+  redirect_reflection:
+    description:
+      - Switch NAT reflection (hairpin NAT) on for the port forwards (C(redirect) sections with
+        target C(DNAT)) that lead to the given services.
+      - V(absent) sets C(reflection) to C(0), because firewall3/4 reflect by default.
+    type: dict
+    suboptions:
+      services:
+        description: Services whose port forwards get reflection.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          name:
+            description: Service name, for messages.
+            type: str
+            required: true
+          ip:
+            description: LAN address the port forward leads to (C(dest_ip)).
+            type: str
+            required: true
+          ports:
+            description: Ports of the service.
+            type: list
+            elements: dict
+            required: true
+            suboptions:
+              proto:
+                description: Protocol.
+                type: str
+                choices: [tcp, udp]
+                required: true
+              start:
+                description: First port.
+                type: int
+                required: true
+              end:
+                description: Last port (same as O(redirect_reflection.services[].ports[].start) for one port).
+                type: int
+                required: true
+      reflection_src:
+        description: Which address reflected traffic gets as source.
+        type: str
+        choices: [internal, external]
+        default: internal
+      state:
+        description: Whether reflection should be on or off.
+        type: str
+        choices: [present, absent]
+        default: present
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode).
+    support: full
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+notes:
+  - C(changed) means that the returned commands would change the device; the module itself changes nothing.
+seealso:
+  - module: ansible.builtin.raw
+"""
+
+EXAMPLES = r"""
+- name: Read the dhcp package
+  ansible.builtin.raw: uci -X show dhcp && echo '--- changes' && uci changes dhcp
+  register: uci_dhcp
+  changed_when: false
+  check_mode: false
+
+- name: Plan option 6 on dhcp.lan
+  natloop.lan.openwrt_uci_plan:
+    package: dhcp
+    show: "{{ uci_dhcp.stdout.split('--- changes')[0] }}"
+    pending_changes: "{{ uci_dhcp.stdout.split('--- changes')[1] }}"
+    dhcp_dns:
+      section: lan
+      servers: [192.168.11.2, 192.168.11.3]
+  delegate_to: localhost
+  register: plan
+
+- name: Apply
+  ansible.builtin.raw: "{{ plan.script }}"
+  when: plan.changed
+"""
+
+RETURN = r"""
+commands:
+  description: The uci commands to run, shell-quoted, without the final C(uci commit).
+  type: list
+  elements: str
+  returned: always
+  sample: ["uci delete dhcp.lan.dhcp_option", "uci add_list dhcp.lan.dhcp_option=6,192.168.11.2"]
+script:
+  description:
+    - Shell script that runs RV(commands), commits the package, and reverts the package's
+      staged changes if a command fails. Empty when nothing changes.
+  type: str
+  returned: always
+sections:
+  description: Names of the sections the plan touches or inspected for a match.
+  type: list
+  elements: str
+  returned: always
+  sample: ["cfg0a92bd"]
+unmatched_services:
+  description: Services (O(redirect_reflection)) for which no port forward was found.
+  type: list
+  elements: str
+  returned: always
+  sample: ["rustdesk"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.natloop.lan.plugins.module_utils._uci import (
+    UciError,
+    apply_desired,
+    dhcp_dns_desired,
+    matching_redirects,
+    parse_show,
+    plan_commands,
+    reflection_desired,
+)
+
+PORT_SPEC = dict(
+    proto=dict(type='str', choices=['tcp', 'udp'], required=True),
+    start=dict(type='int', required=True),
+    end=dict(type='int', required=True),
+)
+SERVICE_SPEC = dict(
+    name=dict(type='str', required=True),
+    ip=dict(type='str', required=True),
+    ports=dict(type='list', elements='dict', required=True, options=PORT_SPEC),
+)
+
+
+def _plan(module, sections):
+    package = module.params['package']
+    if module.params['dhcp_dns']:
+        wanted = module.params['dhcp_dns']
+        if wanted['state'] == 'present' and not wanted['servers']:
+            module.fail_json(msg='dhcp_dns.servers must not be empty when dhcp_dns.state=present')
+        return dhcp_dns_desired(sections, wanted['section'], wanted['servers'], wanted['state']), []
+    wanted = module.params['redirect_reflection']
+    redirects, unmatched = matching_redirects(sections, wanted['services'])
+    if wanted['state'] == 'present':
+        for name in unmatched:
+            module.warn('%s: no port forward (redirect with target DNAT) to service %s found, so there '
+                        'is nothing to reflect for it; create the port forward first' % (package, name))
+    return reflection_desired(sections, redirects, wanted['state'], wanted['reflection_src']), unmatched
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            package=dict(type='str', required=True),
+            show=dict(type='str', required=True),
+            pending_changes=dict(type='str', default=''),
+            dhcp_dns=dict(type='dict', options=dict(
+                section=dict(type='str', default='lan'),
+                servers=dict(type='list', elements='str', default=[]),
+                state=dict(type='str', choices=['present', 'absent'], default='present'),
+            )),
+            redirect_reflection=dict(type='dict', options=dict(
+                services=dict(type='list', elements='dict', required=True, options=SERVICE_SPEC),
+                reflection_src=dict(type='str', choices=['internal', 'external'], default='internal'),
+                state=dict(type='str', choices=['present', 'absent'], default='present'),
+            )),
+        ),
+        mutually_exclusive=[('dhcp_dns', 'redirect_reflection')],
+        required_one_of=[('dhcp_dns', 'redirect_reflection')],
+        supports_check_mode=True,
+    )
+    package = module.params['package']
+    if module.params['pending_changes'].strip():
+        module.fail_json(msg='the uci package %s has uncommitted changes that are not ours; commit or '
+                             'revert them first (uci changes %s): %s'
+                             % (package, package, module.params['pending_changes'].strip()))
+    try:
+        sections = parse_show(module.params['show'], package)
+        desired, unmatched = _plan(module, sections)
+        commands = plan_commands(sections, package, desired)
+    except UciError as exc:
+        module.fail_json(msg=to_native(exc))
+
+    script = ''
+    if commands:
+        script = '{ %s && uci commit %s; } || { uci revert %s; exit 1; }' % (
+            ' && '.join(commands), package, package)
+    result = dict(
+        changed=bool(commands),
+        commands=commands,
+        script=script,
+        sections=sorted(desired),
+        unmatched_services=unmatched,
+    )
+    if module._diff:
+        after = apply_desired(sections, desired)
+        result['diff'] = dict(
+            before=dict((name, sections[name]) for name in desired),
+            after=dict((name, after[name]) for name in desired),
+        )
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
