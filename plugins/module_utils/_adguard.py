@@ -1,0 +1,256 @@
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module util is private, not a public API: it may change at any time.
+
+"""AdGuard Home client and record backend (DNS rewrites under /control/rewrite/).
+
+Server facts this code relies on: add and delete never check for duplicates, delete removes
+every entry whose domain and answer are string-equal and answers 200 even if nothing matched,
+bodies must carry exactly ``Content-Type: application/json``, and five failed logins block
+the client address for 15 minutes, so a 401 or 403 is never retried.
+"""
+
+import base64
+import contextlib
+from collections import OrderedDict
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.natloop.lan.plugins.module_utils._http import (
+    ConnectionFailure,
+    HttpClient,
+    HttpError,
+    RetryPolicy,
+)
+from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
+    BackendError,
+    info_argument_spec,
+    sync_argument_spec,
+)
+from ansible_collections.natloop.lan.plugins.module_utils._records import (
+    RecordRules,
+    record_from_server,
+)
+
+RULES = RecordRules(
+    'AdGuard Home', 'rewrites',
+    wildcards=True, keyword_answers=True, self_cname=True, enabled=True,
+)
+
+# Only idempotent requests are retried on 5xx; an add is retried only if the connection was
+# refused (nothing reached the server). 401/403 are not in the list: never retried.
+RETRY_POLICY = RetryPolicy(attempts=4, initial_delay=0.5, max_delay=4.0, budget=10.0, statuses=(500, 502, 503, 504))
+
+
+def connection_argument_spec():
+    return dict(
+        url=dict(type='str', required=True, fallback=(env_fallback, ['NATLOOP_ADGUARD_URL'])),
+        username=dict(type='str', fallback=(env_fallback, ['NATLOOP_ADGUARD_USERNAME'])),
+        password=dict(type='str', no_log=True, fallback=(env_fallback, ['NATLOOP_ADGUARD_PASSWORD'])),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='int', default=10),
+    )
+
+
+CONNECTION_REQUIRED_TOGETHER = [('username', 'password')]
+
+
+def rewrite_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(sync_argument_spec('rewrites', dict(
+        domain=dict(type='str', required=True),
+        answer=dict(type='str', required=True),
+        enabled=dict(type='bool', default=True),
+    )))
+    return spec
+
+
+def rewrite_info_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(info_argument_spec())
+    return spec
+
+
+class AdGuardClient(object):
+    """The rewrite endpoints of one AdGuard Home instance, with HTTP Basic auth and no cookies."""
+
+    def __init__(self, url, username=None, password=None, validate_certs=True, ca_path=None, timeout=10):
+        headers = {'Accept': 'application/json'}
+        if username is not None:
+            token = base64.b64encode(to_bytes(username) + b':' + to_bytes(password or ''))
+            headers['Authorization'] = 'Basic ' + to_text(token)
+        self.has_credentials = username is not None
+        self.http = HttpClient(url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
+                               headers=headers, retry_policy=RETRY_POLICY)
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['url'], params['username'], params['password'], params['validate_certs'],
+                   params['ca_path'], params['timeout'])
+
+    def _call(self, method, path, body=None, idempotent=True, what=None):
+        try:
+            return self.http.request(method, path, json_body=body, idempotent=idempotent)
+        except HttpError as error:
+            raise BackendError(self.explain(error, what), status=error.status, url=error.url)
+
+    def explain(self, error, what=None):
+        action = what or '{0} {1}'.format(error.method, error.url)
+        if isinstance(error, ConnectionFailure):
+            return 'Cannot reach AdGuard Home ({0}): {1}'.format(action, error.msg)
+        status = error.status
+        body = error.body_text()
+        if status == 401:
+            if not self.has_credentials:
+                return 'AdGuard Home wants credentials (HTTP 401 for {0}): set username and password.'.format(action)
+            return ('AdGuard Home rejected the credentials (HTTP 401 for {0}). Not retried: after 5 failed '
+                    'attempts AdGuard Home blocks this address for 15 minutes, and answers 401 even to '
+                    'correct credentials while the block lasts.'.format(action))
+        if status == 403:
+            return 'AdGuard Home refused {0} (HTTP 403: {1}). Not retried.'.format(action, body or 'Forbidden')
+        if status in (301, 302, 303):
+            location = error.headers.get('location', '')
+            if 'install' in location:
+                return ('AdGuard Home is not set up yet: {0} was redirected to {1}. Finish the setup '
+                        'wizard (or provide AdGuardHome.yaml) first.'.format(action, location))
+            return 'AdGuard Home redirected {0} to {1}; check url.'.format(action, location or '(no location)')
+        if status in (307, 308):
+            return ('AdGuard Home redirected {0} to {1}; it probably forces HTTPS: use the https:// '
+                    'address in url.'.format(action, error.headers.get('location', '(no location)')))
+        if status == 404:
+            return 'AdGuard Home has no such endpoint ({0} answered 404); is url the AdGuard Home web address?'.format(action)
+        if status == 415:
+            return 'AdGuard Home refused the request format of {0} (HTTP 415: {1}).'.format(action, body)
+        return 'AdGuard Home answered HTTP {0} to {1}: {2}'.format(status, action, body or '(empty body)')
+
+    def list_rewrites(self):
+        data = self._call('GET', '/control/rewrite/list', what='listing rewrites').json()
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise BackendError('AdGuard Home returned an unexpected rewrite list: {0!r}'.format(data)[:500])
+        return data
+
+    def rewrite_settings(self):
+        """The rewrite settings (v0.107.68+), or None where the endpoint does not exist."""
+        try:
+            return self.http.request('GET', '/control/rewrite/settings').json()
+        except HttpError as error:
+            if error.status in (404, 405):
+                return None
+            raise BackendError(self.explain(error, 'reading rewrite settings'), status=error.status)
+
+    def add(self, domain, answer, enabled=None):
+        body = OrderedDict([('domain', domain), ('answer', answer)])
+        if enabled is not None:
+            body['enabled'] = enabled
+        self._call('POST', '/control/rewrite/add', body, idempotent=False,
+                   what='adding rewrite {0} -> {1}'.format(domain, answer))
+
+    def delete(self, domain, answer):
+        self._call('POST', '/control/rewrite/delete', {'domain': domain, 'answer': answer},
+                   what='deleting rewrite {0} -> {1}'.format(domain, answer))
+
+    def update(self, target_domain, target_answer, domain, answer, enabled):
+        body = {
+            'target': {'domain': target_domain, 'answer': target_answer},
+            'update': {'domain': domain, 'answer': answer, 'enabled': enabled},
+        }
+        self._call('PUT', '/control/rewrite/update', body,
+                   what='updating rewrite {0} -> {1}'.format(target_domain, target_answer))
+
+
+class AdGuardBackend(object):
+    """Reads rewrites as Records and carries out plans with add, delete and update calls."""
+
+    rules = RULES
+
+    def __init__(self, client, warn):
+        self.client = client
+        self.warn = warn
+        # True/False once known: the list carries 'enabled' from v0.107.68 on.
+        self.enabled_supported = None
+
+    @classmethod
+    def from_module(cls, module):
+        return cls(AdGuardClient.from_params(module.params), module.warn)
+
+    @contextlib.contextmanager
+    def session(self):
+        # HTTP Basic on every request: no login, no cookie, nothing to close.
+        yield
+
+    def read(self):
+        records = []
+        for entry in self.client.list_rewrites():
+            if not isinstance(entry, dict) or not isinstance(entry.get('domain'), str) or not isinstance(entry.get('answer'), str):
+                raise BackendError('AdGuard Home returned an unexpected rewrite entry: {0!r}'.format(entry)[:500])
+            if 'enabled' in entry:
+                self.enabled_supported = True
+            enabled = entry.get('enabled')
+            records.append(record_from_server(
+                entry['domain'], entry['answer'], RULES,
+                enabled=True if enabled is None else bool(enabled),
+                ref=(entry['domain'], entry['answer']),
+            ))
+        if records and self.enabled_supported is None:
+            self.enabled_supported = False
+        return records
+
+    def prepare(self, wanted, current):
+        """Decide whether 'enabled' can be managed on this server."""
+        disabled = [record for record in wanted if not record.enabled]
+        if disabled and self.enabled_supported is None:
+            # Empty list: ask the settings endpoint, which came with the 'enabled' field.
+            self.enabled_supported = self.client.rewrite_settings() is not None
+        if self.enabled_supported is False:
+            if disabled:
+                self.warn(
+                    'This AdGuard Home (before v0.107.68) has no per-rewrite enabled flag; enabled=false is '
+                    'ignored for: {0}'.format(', '.join(record.describe() for record in disabled)))
+            return [record.copy(enabled=True) for record in wanted], ()
+        return wanted, ('enabled',)
+
+    def apply(self, plan):
+        # Deletes first, so a purge never races a re-added copy of the same string pair.
+        for change in plan.changes:
+            if change.action == 'delete':
+                for domain, answer in _distinct_refs(change.current):
+                    self.client.delete(domain, answer)
+        for change in plan.changes:
+            if change.action == 'update':
+                self._update(change)
+        for change in plan.changes:
+            if change.action == 'create':
+                self._add(change.wanted)
+
+    def _add(self, record):
+        self.client.add(record.domain, record.answer, enabled=None if record.enabled else False)
+
+    def _update(self, change):
+        want = change.wanted
+        copies = OrderedDict()
+        for record in change.current:
+            copies.setdefault(record.ref, []).append(record)
+        # A spelling stored exactly once can stay in place; delete would remove every copy of it.
+        keeper = next((ref for ref, records in copies.items() if len(records) == 1), None)
+        for ref in copies:
+            if ref != keeper:
+                self.client.delete(*ref)
+        if keeper is None:
+            self._add(want)
+            return
+        kept = copies[keeper][0]
+        if self.enabled_supported and kept.enabled != want.enabled:
+            self.client.update(keeper[0], keeper[1], keeper[0], keeper[1], want.enabled)
+
+
+def _distinct_refs(records):
+    seen = OrderedDict()
+    for record in records:
+        seen[record.ref] = True
+    return list(seen)

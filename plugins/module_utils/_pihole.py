@@ -1,0 +1,351 @@
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module util is private, not a public API: it may change at any time.
+
+"""Pi-hole v6 client and record backend (dns.hosts and dns.cnameRecords).
+
+One session per module run: log in once, send the SID in the X-FTL-SID header (no cookie,
+so no CSRF token), log out at the end whatever happened; Pi-hole has only 16 API seats.
+
+All changes of a run go to the server in ONE ``PATCH /api/config`` that carries the complete
+new ``dns.hosts`` and/or ``dns.cnameRecords`` lists, built from the lists just read: entries
+the module does not manage are passed through unchanged. FTL validates the whole request and
+applies all of it or nothing, and it restarts at most once (only when cnameRecords changed).
+The requests after that restart (re-read, logout) are retried while FTL comes back.
+"""
+
+import contextlib
+import ipaddress
+from collections import OrderedDict
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.natloop.lan.plugins.module_utils._http import (
+    ConnectionFailure,
+    HttpClient,
+    HttpError,
+    RetryPolicy,
+)
+from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
+    BackendError,
+    info_argument_spec,
+    sync_argument_spec,
+)
+from ansible_collections.natloop.lan.plugins.module_utils._records import (
+    TYPE_CNAME,
+    RecordRules,
+    record_from_server,
+)
+
+RULES = RecordRules('Pi-hole', 'records', ttl=True)
+
+# 429 (login rate limit or all seats taken), 5xx and connection failures (FTL restarting after
+# a CNAME change) are retried with doubling waits: 0.5, 1, 2, 4, 8, 8, 8 s, 40 s at most.
+RETRY_POLICY = RetryPolicy(attempts=8, initial_delay=0.5, max_delay=8.0, budget=40.0,
+                           statuses=(429, 500, 502, 503, 504))
+
+APP_SUDO_HINT = (
+    'Pi-hole refused to change its configuration (HTTP 403{0}). The session is restricted: an app '
+    'password may only change settings when webserver.api.app_sudo is true (set it in the web '
+    'interface under Settings > Web interface / API (expert), or run "pihole-FTL --config '
+    'webserver.api.app_sudo true"), or log in with the web interface password instead. '
+    'misc.readOnly=true also blocks configuration changes.'
+)
+
+ENV_FORCED_HINT = (
+    'Pi-hole refuses to change {0}: {1}. The list is set by an FTLCONF_ environment variable '
+    '(FTLCONF_dns_hosts or FTLCONF_dns_cnameRecords) of the Pi-hole container, which makes it '
+    'read-only through the API. Remove that variable or stop managing these records with this '
+    'module; use one channel only.'
+)
+
+
+def connection_argument_spec():
+    return dict(
+        url=dict(type='str', required=True, fallback=(env_fallback, ['NATLOOP_PIHOLE_URL'])),
+        password=dict(type='str', no_log=True, aliases=['app_password'],
+                      fallback=(env_fallback, ['NATLOOP_PIHOLE_PASSWORD'])),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='int', default=10),
+    )
+
+
+def record_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(sync_argument_spec('records', dict(
+        domain=dict(type='str', required=True),
+        answer=dict(type='str', required=True),
+        ttl=dict(type='int'),
+    )))
+    return spec
+
+
+def record_info_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(info_argument_spec())
+    return spec
+
+
+def _api_base(url):
+    url = url.rstrip('/')
+    if url.endswith('/api'):
+        return url
+    return url + '/api'
+
+
+def _error_fields(error):
+    """(key, message, hint) of a Pi-hole JSON error body; empty strings where absent."""
+    data = error.json()
+    details = data.get('error') if isinstance(data, dict) else None
+    if not isinstance(details, dict):
+        return '', error.body_text(), ''
+    return details.get('key') or '', details.get('message') or '', details.get('hint') or ''
+
+
+class PiholeClient(object):
+    """The few /api endpoints the record modules use, on one session."""
+
+    def __init__(self, url, password=None, validate_certs=True, ca_path=None, timeout=10):
+        self.password = password
+        self.sid = None
+        self.http = HttpClient(_api_base(url), validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
+                               headers={'Accept': 'application/json'}, retry_policy=RETRY_POLICY)
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['url'], params['password'], params['validate_certs'], params['ca_path'], params['timeout'])
+
+    def _call(self, method, path, body=None, ok=(200,), what=None):
+        try:
+            return self.http.request(method, path, json_body=body, ok_statuses=ok)
+        except HttpError as error:
+            raise BackendError(self.explain(error, what or '{0} {1}'.format(method, path)),
+                               status=error.status, url=error.url)
+
+    def explain(self, error, action):
+        if isinstance(error, ConnectionFailure):
+            return 'Cannot reach Pi-hole ({0}) after {1} attempt(s): {2}'.format(action, error.attempts, error.msg)
+        key, message, hint = _error_fields(error)
+        detail = ': '.join(part for part in (message, hint) if part) or '(no details)'
+        if error.status == 401:
+            if not self.password:
+                return 'Pi-hole wants a password ({0} answered 401: {1}); set password.'.format(action, detail)
+            return 'Pi-hole rejected the session ({0} answered 401: {1}).'.format(action, detail)
+        if error.status == 404 and error.method == 'GET':
+            return ('Pi-hole has no such endpoint ({0} answered 404). Is url the address of a Pi-hole v6 '
+                    'web server? Pi-hole v5 is not supported.'.format(action))
+        if error.status == 429:
+            return 'Pi-hole kept answering 429 to {0} after {1} attempts: {2}'.format(action, error.attempts, detail)
+        return 'Pi-hole answered HTTP {0} to {1}: {2}'.format(error.status, action, detail)
+
+    def login(self):
+        if not self.password:
+            return
+        try:
+            response = self.http.request('POST', '/auth', json_body={'password': self.password})
+        except HttpError as error:
+            raise BackendError(self._login_failure(error), status=error.status)
+        data = response.json() or {}
+        session = data.get('session') or {}
+        # A Pi-hole without password answers valid:true and no SID: nothing to send or log out.
+        self.sid = session.get('sid')
+        if self.sid:
+            self.http.headers['X-FTL-SID'] = self.sid
+
+    def _login_failure(self, error):
+        key, message, hint = _error_fields(error)
+        if error.status == 401:
+            return 'Pi-hole rejected the password (HTTP 401). Not retried.'
+        if error.status == 400 and 'totp' in (message + hint).lower():
+            return ('Pi-hole wants a two-factor (TOTP) code for this password; log in with an app '
+                    'password instead (Settings > Web interface / API > Configure app password).')
+        if key == 'api_seats_exceeded':
+            return ('Pi-hole has no free API seat after {0} attempts (HTTP 429 {1}): other clients hold '
+                    'every session. Wait for them to log out or time out (30 minutes idle), or raise '
+                    'webserver.api.max_sessions.'.format(error.attempts, message))
+        return self.explain(error, 'logging in')
+
+    def logout(self):
+        if not self.sid:
+            return
+        try:
+            self.http.request('DELETE', '/auth', ok_statuses=(204, 200, 401, 404))
+        finally:
+            self.sid = None
+            self.http.headers.pop('X-FTL-SID', None)
+
+    def get_dns_config(self):
+        data = self._call('GET', '/config/dns', what='reading dns config').json() or {}
+        try:
+            dns = data['config']['dns']
+        except (KeyError, TypeError):
+            raise BackendError('Pi-hole returned an unexpected config: {0!r}'.format(data)[:500])
+        return dns
+
+    def patch_dns(self, changes):
+        try:
+            self.http.request('PATCH', '/config', json_body={'config': {'dns': changes}})
+        except HttpError as error:
+            raise BackendError(self._patch_failure(error, changes), status=error.status)
+
+    def _patch_failure(self, error, changes):
+        names = ' and '.join('dns.' + name for name in sorted(changes))
+        key, message, hint = _error_fields(error)
+        if error.status == 403:
+            return APP_SUDO_HINT.format(': ' + message if message else '')
+        text = ' '.join((message, hint))
+        if 'environment variable' in text:
+            return ENV_FORCED_HINT.format(names, message)
+        if error.status == 400:
+            return 'Pi-hole refused the new {0} list, nothing was changed: {1}'.format(
+                names, ': '.join(part for part in (message, hint) if part))
+        return self.explain(error, 'writing ' + names)
+
+
+def _parse_hosts_line(line):
+    """(ip, [hostnames]) of a dns.hosts entry "IP HOST [HOST...]", or None if it is not one."""
+    tokens = line.split()
+    if len(tokens) < 2:
+        return None
+    try:
+        ipaddress.ip_address(tokens[0])
+    except ValueError:
+        return None
+    return tokens[0], tokens[1:]
+
+
+def _parse_cname_line(line):
+    """(aliases, target, ttl or None) of "cname[,cname...],target[,ttl]", or None."""
+    parts = [part.strip() for part in line.split(',')]
+    ttl = None
+    if len(parts) >= 3 and parts[-1].isdigit():
+        ttl = int(parts[-1])
+        parts = parts[:-1]
+    if len(parts) < 2 or not all(parts):
+        return None
+    return parts[:-1], parts[-1], ttl
+
+
+def _hosts_line(record):
+    return '{0} {1}'.format(record.answer, record.domain)
+
+
+def _cname_line(record):
+    if record.ttl is None:
+        return '{0},{1}'.format(record.domain, record.answer)
+    return '{0},{1},{2}'.format(record.domain, record.answer, record.ttl)
+
+
+class PiholeBackend(object):
+    """Reads both lists as Records and writes each plan as one PATCH of the changed lists."""
+
+    rules = RULES
+
+    def __init__(self, client, warn):
+        self.client = client
+        self.warn = warn
+        self.lists = {'hosts': [], 'cnameRecords': []}
+
+    @classmethod
+    def from_module(cls, module):
+        return cls(PiholeClient.from_params(module.params), module.warn)
+
+    @contextlib.contextmanager
+    def session(self):
+        self.client.login()
+        try:
+            yield
+        finally:
+            try:
+                self.client.logout()
+            except HttpError as error:
+                self.warn('Could not log out of Pi-hole ({0}); the session expires after 30 idle minutes.'.format(error.msg))
+
+    def read(self):
+        dns = self.client.get_dns_config()
+        records = []
+        for name in ('hosts', 'cnameRecords'):
+            lines = dns.get(name) or []
+            if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+                raise BackendError('Pi-hole returned an unexpected dns.{0}: {1!r}'.format(name, lines)[:500])
+            self.lists[name] = list(lines)
+        for index, line in enumerate(self.lists['hosts']):
+            parsed = _parse_hosts_line(line)
+            if parsed is None:
+                continue
+            address, names = parsed
+            for position, name in enumerate(names):
+                records.append(record_from_server(name, address, RULES, ref=('hosts', index, position)))
+        for index, line in enumerate(self.lists['cnameRecords']):
+            parsed = _parse_cname_line(line)
+            if parsed is None:
+                continue
+            aliases, target, ttl = parsed
+            for position, alias in enumerate(aliases):
+                record = record_from_server(alias, target, RULES, ttl=ttl, ref=('cnameRecords', index, position))
+                if record.rtype == TYPE_CNAME:
+                    records.append(record)
+        return records
+
+    def prepare(self, wanted, current):
+        return wanted, ('ttl',)
+
+    def apply(self, plan):
+        new_lists = self.render(plan)
+        changes = OrderedDict()
+        for name in ('hosts', 'cnameRecords'):
+            if new_lists[name] != self.lists[name]:
+                changes[name] = new_lists[name]
+        if changes:
+            self.client.patch_dns(changes)
+
+    def render(self, plan):
+        """The complete new lists: stored lines minus dropped names, plus new lines."""
+        dropped = set()
+        added = {'hosts': [], 'cnameRecords': []}
+        for change in plan.changes:
+            if change.action == 'delete':
+                dropped.update(record.ref for record in change.current)
+            elif change.action == 'create':
+                added[_list_of(change.wanted)].append(change.wanted)
+            else:
+                keep = next((r for r in change.current if r.ttl == change.wanted.ttl), None)
+                dropped.update(record.ref for record in change.current if record is not keep)
+                if keep is None:
+                    added[_list_of(change.wanted)].append(change.wanted)
+        return {
+            'hosts': self._rebuild('hosts', dropped, _parse_hosts_line, _join_hosts) + [_hosts_line(r) for r in added['hosts']],
+            'cnameRecords': (self._rebuild('cnameRecords', dropped, _parse_cname_line, _join_cname)
+                             + [_cname_line(r) for r in added['cnameRecords']]),
+        }
+
+    def _rebuild(self, name, dropped, parse, join):
+        result = []
+        for index, line in enumerate(self.lists[name]):
+            parsed = parse(line)
+            if parsed is None:
+                result.append(line)
+                continue
+            names = parsed[1] if name == 'hosts' else parsed[0]
+            kept = [item for position, item in enumerate(names) if (name, index, position) not in dropped]
+            if len(kept) == len(names):
+                result.append(line)
+            elif kept:
+                result.append(join(parsed, kept))
+        return result
+
+
+def _list_of(record):
+    return 'cnameRecords' if record.rtype == TYPE_CNAME else 'hosts'
+
+
+def _join_hosts(parsed, names):
+    return ' '.join([parsed[0]] + names)
+
+
+def _join_cname(parsed, aliases):
+    target, ttl = parsed[1], parsed[2]
+    return ','.join(aliases + [target] + ([str(ttl)] if ttl is not None else []))
