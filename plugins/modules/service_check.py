@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: service_check
+short_description: Check from a client whether published services are reachable by name, and why not
+version_added: 0.1.0
+description:
+  - Runs on a LAN client. For each service it resolves the name through the system resolver
+    (hosts file and DNS) and through each given DNS server, reads the DNS servers the client really
+    uses (C(resolv.conf), systemd-resolved upstreams, the DHCP lease), then probes every service port
+    by name, by LAN address and by public address (TCP connect; UDP exchange where a reply is expected).
+  - It classifies the result as one verdict per service, naming the fix the client needs.
+  - Read-only; it never changes anything, so it is safe in check mode.
+author:
+  - natloop.lan contributors
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is no diff.
+  idempotent:
+    support: full
+    description: Never changes anything.
+options:
+  services:
+    description:
+      - The published services, in the shape of the collection's C(natloop_services) variable.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: A label for the service.
+        type: str
+      domain:
+        description: The name clients use, for example C(rustdesk.example.com).
+        type: str
+        required: true
+      lan_ipv4:
+        description: The server's IPv4 address on the LAN.
+        type: str
+        required: true
+      lan_ipv6:
+        description: The server's IPv6 address on the LAN, if it has one.
+        type: str
+      public_ip:
+        description: The public address the router forwards to the server.
+        type: str
+      ports:
+        description:
+          - Ports to probe. Each item has C(proto) (C(tcp) or C(udp)) and C(port), or C(start) and C(end) for a range.
+          - C(probe) is C(connect) (TCP default), C(reply) (send a datagram and wait for an answer;
+            only for UDP services that answer any datagram) or C(skip) (UDP default).
+        type: list
+        elements: dict
+        default: []
+  dns_servers:
+    description:
+      - The site's split-DNS servers (C(IP) or C(IP:port)), asked directly to tell
+        C(dns_not_split) from C(hairpin_missing). Needs dnspython on the client.
+    type: list
+    elements: str
+    default: []
+  lan_networks:
+    description:
+      - Networks that count as the LAN. A DNS server of the client outside them (and not loopback)
+        counts as public, for C(public_secondary_dns).
+    type: list
+    elements: str
+    default: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10]
+  probe_targets:
+    description: Which addresses to probe.
+    type: list
+    elements: str
+    choices: [name, lan, public]
+    default: [name, lan, public]
+  timeout:
+    description: Seconds to wait for each DNS answer, connect or UDP reply.
+    type: float
+    default: 2.0
+  udp_payload:
+    description: The datagram sent to UDP ports probed with C(reply).
+    type: str
+    default: "natloop-probe"
+  hosts_file:
+    description: The hosts file to look for pinned entries in.
+    type: path
+    default: /etc/hosts
+  resolv_conf:
+    description: The resolver configuration to read.
+    type: path
+    default: /etc/resolv.conf
+  lease_files:
+    description: Glob patterns of DHCP lease files to read the offered DNS servers from.
+    type: list
+    elements: str
+    default: [/var/lib/dhcp/*.leases, /var/lib/dhclient/*.lease*, /var/lib/NetworkManager/*.lease, /run/systemd/netif/leases/*]
+requirements:
+  - dnspython (only when O(dns_servers) is set or the client has a public secondary resolver)
+notes:
+  - Verdicts, in the order they are tested
+  - C(service_down) the service does not answer on its LAN address.
+  - C(stale_hosts_entry) the hosts file pins the name to an address that is not the service's.
+  - C(ipv6_bypass) the name works, but it has an AAAA record outside the LAN and the router does not loop back.
+  - C(public_secondary_dns) the name works now, but the client also uses a public resolver that answers the public address.
+  - C(dns_not_split) the name resolves to the public address while the site's DNS servers answer the LAN address.
+  - C(hairpin_missing) the name resolves to the public address and the router does not loop back.
+  - C(ok) the name reaches the service.
+"""
+
+EXAMPLES = r"""
+- name: Check the RustDesk server from every LAN client
+  natloop.lan.service_check:
+    services: "{{ natloop_services }}"
+    dns_servers: [192.168.11.20]
+    lan_networks: [192.168.11.0/24]
+  register: check
+
+- name: Fail unless every service is reachable by name
+  ansible.builtin.assert:
+    that: check.all_ok
+    fail_msg: "{{ check.services | map(attribute='reason') | list }}"
+"""
+
+RETURN = r"""
+all_ok:
+  description: Whether every service got the verdict C(ok).
+  returned: always
+  type: bool
+summary:
+  description: Number of services per verdict.
+  returned: always
+  type: dict
+  sample: {ok: 1, hairpin_missing: 0}
+client_dns:
+  description: The DNS servers this client uses.
+  returned: always
+  type: dict
+  contains:
+    resolv_conf:
+      description: Name servers in the resolver configuration.
+      type: list
+      elements: str
+    effective:
+      description: The servers really asked (systemd-resolved's upstreams instead of its stub).
+      type: list
+      elements: str
+    dhcp_lease:
+      description: DNS servers offered by the newest DHCP lease found.
+      type: list
+      elements: str
+    dhcp_lease_file:
+      description: The lease file they were read from.
+      type: str
+services:
+  description: One result per service.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The service's label.
+      type: str
+    domain:
+      description: The name checked.
+      type: str
+    verdict:
+      description: One of C(ok), C(hairpin_missing), C(dns_not_split), C(public_secondary_dns), C(ipv6_bypass), C(stale_hosts_entry), C(service_down).
+      type: str
+    reason:
+      description: A sentence saying why.
+      type: str
+    reachable_by_name:
+      description: Whether every probed port answered when reached by name.
+      type: bool
+    resolved:
+      description: Addresses from the system resolver (C(system)) and from each DNS server asked (C(servers)).
+      type: dict
+    public_resolvers:
+      description: Answers of the client's public secondary resolvers, if any.
+      type: dict
+    hosts_file:
+      description: Addresses the hosts file gives the name.
+      type: list
+      elements: str
+    probes:
+      description: Each probe with C(target) (name, lan, public), C(address), C(proto), C(port), C(result) (ok, timeout, refused, reset, no_route, error), C(reply) and C(seconds).
+      type: list
+      elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.natloop.lan.plugins.module_utils import _service_check as checks
+
+
+def main():
+    port_spec = dict(proto=dict(type="str", choices=["tcp", "udp"], default="tcp"), port=dict(type="int"),
+                     start=dict(type="int"), end=dict(type="int"),
+                     probe=dict(type="str", choices=["connect", "reply", "skip"]))
+    module = AnsibleModule(
+        argument_spec=dict(
+            services=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str"), domain=dict(type="str", required=True), lan_ipv4=dict(type="str", required=True),
+                lan_ipv6=dict(type="str"), public_ip=dict(type="str"),
+                ports=dict(type="list", elements="dict", default=[], options=port_spec,
+                           required_one_of=[["port", "start"]], mutually_exclusive=[["port", "start"]]))),
+            dns_servers=dict(type="list", elements="str", default=[]),
+            lan_networks=dict(type="list", elements="str", default=list(checks.DEFAULT_LAN_NETWORKS)),
+            probe_targets=dict(type="list", elements="str", choices=["name", "lan", "public"],
+                               default=["name", "lan", "public"]),
+            timeout=dict(type="float", default=2.0),
+            udp_payload=dict(type="str", default="natloop-probe"),
+            hosts_file=dict(type="path", default="/etc/hosts"),
+            resolv_conf=dict(type="path", default="/etc/resolv.conf"),
+            lease_files=dict(type="list", elements="str", default=list(checks.DEFAULT_LEASE_GLOBS)),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = checks.run_checks(module.params)
+    except checks.DnspythonMissing:
+        module.fail_json(msg=missing_required_lib("dnspython") + " It is needed to ask a DNS server directly.")
+    except ValueError as exc:
+        module.fail_json(msg="Invalid input: %s" % exc)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
