@@ -19,7 +19,7 @@ description:
   - It classifies the result as one verdict per service, naming the fix the client needs.
   - Read-only; it never changes anything, so it is safe in check mode.
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 attributes:
   check_mode:
     support: full
@@ -56,13 +56,31 @@ options:
         description: The public address the router forwards to the server.
         type: str
       ports:
-        description:
-          - Ports to probe. Each item has C(proto) (C(tcp) or C(udp)) and C(port), or C(start) and C(end) for a range.
-          - C(probe) is C(connect) (TCP default), C(reply) (send a datagram and wait for an answer;
-            only for UDP services that answer any datagram) or C(skip) (UDP default).
+        description: Ports to probe, one port or a range per item.
         type: list
         elements: dict
         default: []
+        suboptions:
+          proto:
+            description: The transport.
+            type: str
+            choices: [tcp, udp]
+            default: tcp
+          port:
+            description: A single port. Mutually exclusive with O(services[].ports[].start).
+            type: int
+          start:
+            description: First port of a range.
+            type: int
+          end:
+            description: Last port of a range (defaults to O(services[].ports[].start)).
+            type: int
+          probe:
+            description:
+              - How to probe. C(connect) is a TCP connect (the TCP default). C(reply) sends a datagram and waits
+                for an answer, for UDP services that answer any datagram. C(skip) does not probe (the UDP default).
+            type: str
+            choices: [connect, reply, skip]
   dns_servers:
     description:
       - The site's split-DNS servers (C(IP) or C(IP:port)), asked directly to tell
@@ -103,7 +121,11 @@ options:
     description: Glob patterns of DHCP lease files to read the offered DNS servers from.
     type: list
     elements: str
-    default: [/var/lib/dhcp/*.leases, /var/lib/dhclient/*.lease*, /var/lib/NetworkManager/*.lease, /run/systemd/netif/leases/*]
+    default:
+      - /var/lib/dhcp/*.leases
+      - /var/lib/dhclient/*.lease*
+      - /var/lib/NetworkManager/*.lease
+      - /run/systemd/netif/leases/*
 requirements:
   - dnspython (only when O(dns_servers) is set or the client has a public secondary resolver)
 notes:
@@ -174,7 +196,9 @@ services:
       description: The name checked.
       type: str
     verdict:
-      description: One of C(ok), C(hairpin_missing), C(dns_not_split), C(public_secondary_dns), C(ipv6_bypass), C(stale_hosts_entry), C(service_down).
+      description: >-
+        One of C(ok), C(hairpin_missing), C(dns_not_split), C(public_secondary_dns), C(ipv6_bypass),
+        C(stale_hosts_entry), C(service_down).
       type: str
     reason:
       description: A sentence saying why.
@@ -193,7 +217,9 @@ services:
       type: list
       elements: str
     probes:
-      description: Each probe with C(target) (name, lan, public), C(address), C(proto), C(port), C(result) (ok, timeout, refused, reset, no_route, error), C(reply) and C(seconds).
+      description:
+        - Each probe with C(target) (name, lan, public), C(address), C(proto), C(port), C(reply) and C(seconds).
+        - C(result) is one of C(ok), C(timeout), C(refused), C(reset), C(no_route), C(error).
       type: list
       elements: dict
 """

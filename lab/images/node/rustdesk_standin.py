@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,7 +9,6 @@ that it reached the real server and whether the router masqueraded it (peer = ro
 """
 
 import argparse
-import socket
 import socketserver
 import threading
 
@@ -28,7 +26,7 @@ class TCPHandler(socketserver.BaseRequestHandler):
 
 class UDPHandler(socketserver.BaseRequestHandler):
     def handle(self):
-        _data, sock = self.request
+        sock = self.request[1]
         sock.sendto(reply("udp", self.server.server_address[1], self.client_address), self.client_address)
 
 
