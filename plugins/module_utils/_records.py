@@ -293,8 +293,8 @@ def normalize_wanted(items, rules, state):
         records.append(Record(domain, answer, rtype, enabled=bool(enabled), ttl=ttl))
         labels.append(label)
 
-    if not problems:
-        problems.extend(_conflicts(records, labels, state))
+    # Conflicts among the valid items are reported too, so one run shows every problem.
+    problems.extend(_conflicts(records, labels, state))
     if problems:
         raise RecordError(problems)
     return records
@@ -308,12 +308,13 @@ def _conflicts(records, labels, state):
             problems.append('{0}: the same record as {1}; list each domain/answer pair once'.format(label, first_by_key[record.key]))
         else:
             first_by_key[record.key] = label
-    if state != 'present' or problems:
+    if state != 'present':
         return problems
 
     by_domain = OrderedDict()
     for record, label in zip(records, labels):
-        by_domain.setdefault(record.domain, []).append((record, label))
+        if first_by_key[record.key] == label:   # a repeated item is reported above already
+            by_domain.setdefault(record.domain, []).append((record, label))
     for domain, entries in by_domain.items():
         cnames = [(r, lbl) for r, lbl in entries if r.rtype == TYPE_CNAME]
         others = [(r, lbl) for r, lbl in entries if r.rtype != TYPE_CNAME]
