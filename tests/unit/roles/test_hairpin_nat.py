@@ -1,0 +1,328 @@
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""natloop.lan.hairpin_nat against a fake uci, a fake RouterOS API, and real nft in a private netns."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import have
+
+ROLE = 'natloop.lan.hairpin_nat'
+SERVICES = [
+    {'name': 'rustdesk', 'domain': 'rustdesk.example.com', 'lan_ipv4': '192.168.11.20', 'public_ip': '198.51.100.1',
+     'ports': [{'proto': 'tcp', 'start': 21115, 'end': 21119}, {'proto': 'udp', 'port': 21116}]},
+    {'name': 'web', 'domain': 'www.example.com', 'lan_ipv4': '192.168.11.21', 'public_ip': '198.51.100.1',
+     'ports': [{'proto': 'tcp', 'port': 443}, {'proto': 'tcp', 'port': 80}]},
+]
+
+FIREWALL = {'firewall': [
+    ['cfg01e63d', 'defaults', {'input': 'REJECT', 'output': 'ACCEPT', 'forward': 'REJECT', 'syn_flood': '1'}],
+    ['cfg02dc81', 'zone', {'name': 'lan', 'network': ['lan'], 'input': 'ACCEPT'}],
+    ['cfg03dc81', 'zone', {'name': 'wan', 'network': ['wan', 'wan6'], 'masq': '1', 'mtu_fix': '1'}],
+    ['cfg0a1b2c', 'redirect', {'name': 'rustdesk-tcp', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan', 'proto': 'tcp',
+                               'src_dport': '21115-21119', 'dest_ip': '192.168.11.20'}],
+    ['cfg0b1b2c', 'redirect', {'name': 'rustdesk-udp', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan', 'proto': 'udp',
+                               'src_dport': '21116', 'dest_ip': '192.168.11.20', 'reflection': '0'}],
+    ['cfg0c1b2c', 'redirect', {'name': 'nas', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan', 'proto': 'tcp',
+                               'src_dport': '5001', 'dest_ip': '192.168.11.30'}],
+    ['cfg0d1b2c', 'redirect', {'name': 'rustdesk-other-port', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan',
+                               'proto': 'tcp', 'src_dport': '22', 'dest_ip': '192.168.11.20'}],
+    ['cfg0e1b2c', 'rule', {'name': 'Allow-Ping', 'src': 'wan', 'proto': 'icmp', 'target': 'ACCEPT'}],
+]}
+
+
+def uci_writes(log):
+    return [argv for argv in log if any(word in ('set', 'add_list', 'delete', 'commit', 'revert') for word in argv)]
+
+
+def openwrt_vars(runner, **extra):
+    role_vars = {
+        'hairpin_nat_backend': 'openwrt',
+        'hairpin_nat_services': SERVICES,
+        'hairpin_nat_openwrt_reload_command': 'echo firewall-reload >> %s' % runner.reload_log,
+    }
+    role_vars.update(extra)
+    return role_vars
+
+
+def test_openwrt_reflection_check_run_rerun_absent(runner):
+    runner.use_fake_uci(copy.deepcopy(FIREWALL))
+
+    check = runner.run(ROLE, openwrt_vars(runner), check=True)
+    assert check.rc == 0, check
+    assert check.changed == 1
+    assert uci_writes(runner.uci()['log']) == []
+    # The web service has no port forward: the user is told instead of left guessing.
+    assert any('service web found' in w and 'create the port forward first' in w for w in check.warnings), check.warnings
+
+    run = runner.run(ROLE, openwrt_vars(runner))
+    assert run.rc == 0, run
+    want = copy.deepcopy(FIREWALL)
+    for index in (3, 4):  # the two rustdesk forwards, not the NAS, not port 22, nothing else
+        want['firewall'][index][2].update({'reflection': '1', 'reflection_src': 'internal'})
+    assert runner.uci()['committed'] == want
+    assert runner.uci()['changes'] == {}
+    assert runner.reloads() == ['firewall-reload']
+
+    log_before = len(runner.uci()['log'])
+    again = runner.run(ROLE, openwrt_vars(runner))
+    assert again.rc == 0 and again.changed == 0, again
+    assert uci_writes(runner.uci()['log'][log_before:]) == []
+    assert runner.reloads() == ['firewall-reload']
+
+    absent = runner.run(ROLE, openwrt_vars(runner, hairpin_nat_state='absent'))
+    assert absent.rc == 0, absent
+    for index in (3, 4):
+        want['firewall'][index][2]['reflection'] = '0'
+        del want['firewall'][index][2]['reflection_src']
+    assert runner.uci()['committed'] == want
+    assert runner.reloads() == ['firewall-reload', 'firewall-reload']
+
+    absent_again = runner.run(ROLE, openwrt_vars(runner, hairpin_nat_state='absent'))
+    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
+
+
+USER_NAT = [
+    {'.id': '*1', 'chain': 'srcnat', 'action': 'masquerade', 'out-interface-list': 'WAN', 'comment': 'defconf: masquerade',
+     'disabled': False, 'log': False, 'log-prefix': ''},
+    {'.id': '*2', 'chain': 'dstnat', 'action': 'dst-nat', 'in-interface-list': 'WAN', 'protocol': 'tcp',
+     'dst-port': '21115-21119', 'to-addresses': '192.168.11.20', 'disabled': False, 'log': False, 'log-prefix': ''},
+    {'.id': '*3', 'chain': 'srcnat', 'action': 'masquerade', 'src-address': '10.0.0.0/8', 'comment': 'natloop.lan is not us',
+     'disabled': False, 'log': False, 'log-prefix': ''},
+]
+
+
+def routeros_vars(**extra):
+    role_vars = {
+        'hairpin_nat_backend': 'routeros',
+        'hairpin_nat_services': SERVICES,
+        'hairpin_nat_lan_cidr': '192.168.11.1/24',
+        'hairpin_nat_routeros_api': {'hostname': 'router.test', 'username': 'admin', 'password': 'secret'},
+    }
+    role_vars.update(extra)
+    return role_vars
+
+
+def ours(entries):
+    return [entry for entry in entries if entry.get('comment', '').startswith('natloop.lan hairpin_nat')]
+
+
+def theirs(entries):
+    return [entry for entry in entries if not entry.get('comment', '').startswith('natloop.lan hairpin_nat')]
+
+
+def strip_ids(entries):
+    return [dict((k, v) for k, v in entry.items() if k != '.id') for entry in entries]
+
+
+def test_routeros_rules_check_run_rerun_repair_absent(runner):
+    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+
+    check = runner.run(ROLE, routeros_vars(), check=True, read_only=True)
+    assert check.rc == 0, check
+    assert check.changed == 1
+
+    run = runner.run(ROLE, routeros_vars())
+    assert run.rc == 0, run
+    nat = runner.routeros()['paths']['ip/firewall/nat']
+    assert theirs(nat) == USER_NAT
+    base = {'chain': 'srcnat', 'action': 'masquerade', 'src-address': '192.168.11.0/24', 'disabled': False,
+            'log': False}
+    assert strip_ids(ours(nat)) == [
+        dict(base, **{'dst-address': '192.168.11.20', 'protocol': 'tcp', 'dst-port': '21115-21119',
+                      'comment': 'natloop.lan hairpin_nat rustdesk tcp'}),
+        dict(base, **{'dst-address': '192.168.11.20', 'protocol': 'udp', 'dst-port': '21116',
+                      'comment': 'natloop.lan hairpin_nat rustdesk udp'}),
+        dict(base, **{'dst-address': '192.168.11.21', 'protocol': 'tcp', 'dst-port': '80,443',
+                      'comment': 'natloop.lan hairpin_nat web tcp'}),
+    ]
+
+    again = runner.run(ROLE, routeros_vars(), read_only=True)
+    assert again.rc == 0 and again.changed == 0, again
+
+    # Someone edits one of our rules: the next run puts it back and touches nothing else.
+    state = runner.routeros()
+    for entry in state['paths']['ip/firewall/nat']:
+        if entry.get('comment') == 'natloop.lan hairpin_nat web tcp':
+            entry['dst-port'] = '8443'
+    with open(runner.routeros_state, 'w') as handle:
+        json.dump(state, handle)
+    repaired = runner.run(ROLE, routeros_vars())
+    assert repaired.rc == 0 and repaired.changed == 1, repaired
+    nat_after = runner.routeros()['paths']['ip/firewall/nat']
+    assert nat_after == nat
+
+    absent = runner.run(ROLE, routeros_vars(hairpin_nat_state='absent'))
+    assert absent.rc == 0, absent
+    assert runner.routeros()['paths']['ip/firewall/nat'] == USER_NAT
+
+    absent_again = runner.run(ROLE, routeros_vars(hairpin_nat_state='absent'), read_only=True)
+    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
+
+
+def test_routeros_unrestricted_single_rule(runner):
+    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_restrict_to_service_ports=False,
+                                         hairpin_nat_routeros_out_interface='bridge'))
+    assert run.rc == 0, run
+    assert strip_ids(ours(runner.routeros()['paths']['ip/firewall/nat'])) == [
+        {'chain': 'srcnat', 'action': 'masquerade', 'src-address': '192.168.11.0/24', 'dst-address': '192.168.11.0/24',
+         'out-interface': 'bridge', 'comment': 'natloop.lan hairpin_nat', 'disabled': False, 'log': False}]
+
+
+@pytest.mark.parametrize('cidr', ['', '192.168.11.0', '192.168.11.0/33', 'lan'])
+def test_bad_lan_cidr_is_rejected(runner, cidr):
+    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_lan_cidr=cidr), read_only=True)
+    assert run.rc != 0
+    assert any('hairpin_nat_lan_cidr' in (msg or '') for msg in run.failed_msg), run
+
+
+def test_bad_service_ports_are_rejected(runner):
+    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    services = [dict(SERVICES[0], ports=[{'proto': 'sctp', 'port': 9}])]
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_services=services), read_only=True)
+    assert run.rc != 0
+    assert runner.routeros()['paths']['ip/firewall/nat'] == USER_NAT
+
+
+# --- linux_nftables: the real nft, inside a network namespace of the test's own ----------------
+
+LAB_RULESET = """table ip lab_router {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 198.51.100.1 tcp dport 21115-21119 dnat to 192.168.11.20
+		ip daddr 198.51.100.1 udp dport 21116 dnat to 192.168.11.20
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "wan0" masquerade
+	}
+}
+"""
+
+
+def _can_unshare():
+    if not have('unshare', 'nft') or os.geteuid() != 0:
+        return False
+    return subprocess.run(['unshare', '-n', 'nft', 'list', 'ruleset'], capture_output=True).returncode == 0
+
+
+needs_netns = pytest.mark.skipif(not _can_unshare(), reason='needs root, unshare -n and nft (apt-get install nftables)')
+
+
+class NetNS(object):
+    """A network namespace held open by a sleeping process; nothing here touches the host's ruleset."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(['unshare', '-n', 'sleep', '600'])
+        self.prefix = ['nsenter', '-t', str(self.proc.pid), '-n']
+
+    def nft(self, *args, **kwargs):
+        return subprocess.run(self.prefix + ['nft'] + list(args), capture_output=True, text=True, check=True, **kwargs)
+
+    def ruleset(self):
+        return self.nft('list', 'ruleset').stdout
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def netns():
+    namespace = NetNS()
+    yield namespace
+    namespace.close()
+
+
+def nft_vars(tmp, **extra):
+    role_vars = {
+        'hairpin_nat_backend': 'linux_nftables',
+        'hairpin_nat_services': SERVICES,
+        'hairpin_nat_lan_cidr': '192.168.11.0/24',
+        'hairpin_nat_nftables_dir': os.path.join(tmp, 'nftables.d'),
+        'hairpin_nat_nftables_main_conf': os.path.join(tmp, 'nftables.conf'),
+    }
+    role_vars.update(extra)
+    return role_vars
+
+
+@needs_netns
+def test_nftables_check_run_rerun_repair_absent(runner, netns, tmp_path):
+    tmp = str(tmp_path)
+    netns.nft('-f', '-', input=LAB_RULESET)
+    lab_before = netns.ruleset()
+    main_conf = os.path.join(tmp, 'nftables.conf')
+    with open(main_conf, 'w') as handle:
+        handle.write('#!/usr/sbin/nft -f\n\nflush ruleset\n')
+    table_file = os.path.join(tmp, 'nftables.d', 'natloop-hairpin.nft')
+
+    check = runner.run(ROLE, nft_vars(tmp), check=True, wrapper=netns.prefix)
+    assert check.rc == 0, check
+    assert check.changed >= 1
+    assert netns.ruleset() == lab_before
+    assert not os.path.exists(table_file)
+
+    run = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert run.rc == 0, run
+    # Check mode predicted exactly the tasks that then changed something.
+    assert check.changed_tasks() == run.changed_tasks()
+    table = netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+    assert 'type nat hook postrouting priority srcnat - 10; policy accept;' in table
+    assert ('ip saddr 192.168.11.0/24 ip daddr 192.168.11.20 ct status dnat tcp dport 21115-21119 '
+            'counter packets 0 bytes 0 masquerade comment "natloop.lan hairpin_nat rustdesk tcp"') in table
+    assert 'ip daddr 192.168.11.21 ct status dnat tcp dport { 80, 443 }' in table
+    assert netns.nft('list', 'table', 'ip', 'lab_router').stdout in lab_before
+    with open(main_conf) as handle:
+        assert handle.read() == '#!/usr/sbin/nft -f\n\nflush ruleset\ninclude "%s"\n' % table_file
+    # The persisted file alone, loaded as at boot after `flush ruleset`, gives the same table.
+    reloaded = subprocess.run(['unshare', '-n', 'sh', '-c', 'nft -f "$1" && nft list ruleset', 'sh', main_conf],
+                              capture_output=True, text=True, check=True).stdout
+    assert reloaded == table
+
+    again = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert again.rc == 0 and again.changed == 0, again
+
+    # The live table is compared, not only the file: a flushed chain is loaded again.
+    netns.nft('flush', 'chain', 'ip', 'natloop_hairpin', 'postrouting')
+    repaired = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert repaired.rc == 0 and repaired.changed == 1, repaired
+    assert netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout == table
+
+    absent_check = runner.run(ROLE, nft_vars(tmp, hairpin_nat_state='absent'), check=True, wrapper=netns.prefix)
+    assert absent_check.rc == 0, absent_check
+    assert netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout == table
+
+    absent = runner.run(ROLE, nft_vars(tmp, hairpin_nat_state='absent'), wrapper=netns.prefix)
+    assert absent.rc == 0, absent
+    assert absent_check.changed_tasks() == absent.changed_tasks()
+    assert netns.ruleset() == lab_before
+    assert not os.path.exists(table_file)
+    with open(main_conf) as handle:
+        assert handle.read() == '#!/usr/sbin/nft -f\n\nflush ruleset\n'
+
+    absent_again = runner.run(ROLE, nft_vars(tmp, hairpin_nat_state='absent'), wrapper=netns.prefix)
+    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
+
+
+@needs_netns
+def test_nftables_unrestricted_rule_is_the_lab_rule(runner, netns, tmp_path):
+    tmp = str(tmp_path)
+    run = runner.run(ROLE, nft_vars(tmp, hairpin_nat_restrict_to_service_ports=False,
+                                    hairpin_nat_lan_cidr='192.168.11.1/24'), wrapper=netns.prefix)
+    assert run.rc == 0, run
+    table = netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+    assert ('ip saddr 192.168.11.0/24 ip daddr 192.168.11.0/24 ct status dnat counter packets 0 bytes 0 masquerade '
+            'comment "natloop.lan hairpin_nat"') in table
+    again = runner.run(ROLE, nft_vars(tmp, hairpin_nat_restrict_to_service_ports=False,
+                                      hairpin_nat_lan_cidr='192.168.11.1/24'), wrapper=netns.prefix)
+    assert again.rc == 0 and again.changed == 0, again
