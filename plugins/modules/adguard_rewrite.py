@@ -16,7 +16,7 @@ description:
   - AdGuard Home stores the same rewrite twice if asked to. Copies of a listed rewrite are collapsed to one.
   - The whole input is validated before the first request; a bad item fails the task without any change.
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._adguard
   - natloop.lan._attributes

@@ -11,7 +11,7 @@ description:
   - List the DNS rewrites of AdGuard Home, optionally only those in some domains.
   - Copies of the same rewrite stored more than once are listed as they are.
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._adguard
   - natloop.lan._attributes

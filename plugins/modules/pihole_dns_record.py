@@ -21,7 +21,7 @@ description:
     its names has to change.
   - The whole input is validated before the first request; a bad item fails the task without any change.
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._pihole
   - natloop.lan._attributes

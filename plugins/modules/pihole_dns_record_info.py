@@ -12,7 +12,7 @@ description:
     some domains.
   - A host line with several names gives one record per name. Copies stored more than once are listed as they are.
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._pihole
   - natloop.lan._attributes

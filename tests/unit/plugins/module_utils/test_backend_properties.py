@@ -111,11 +111,11 @@ PIH_ANSWERS = PIH_IPS + PIH_TARGETS
 @st.composite
 def pihole_lists(draw):
     hosts = [' '.join([draw(st.sampled_from(PIH_IPS))] + draw(st.lists(st.sampled_from(PIH_HOSTS), min_size=1, max_size=3)))
-             for _ in range(draw(st.integers(0, 5)))]
+             for dummy in range(draw(st.integers(0, 5)))]
     # Each alias has one target on a valid Pi-hole (dnsmasq refuses duplicate CNAMEs).
     target_of = {}
     cnames = []
-    for _ in range(draw(st.integers(0, 4))):
+    for dummy in range(draw(st.integers(0, 4))):
         aliases = draw(st.lists(st.sampled_from(PIH_HOSTS), min_size=1, max_size=2))
         target = target_of.get(aliases[0].lower()) or draw(st.sampled_from(PIH_TARGETS))
         if any(target_of.setdefault(alias.lower(), target) != target for alias in aliases):

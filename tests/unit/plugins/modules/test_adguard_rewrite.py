@@ -263,9 +263,9 @@ def test_cname_conflict_with_a_kept_server_record_fails_without_writing(run):
     assert server.calls() == [LIST]
     # With the name in purge_scope the old target is replaced.
     server.read_only = False
-    result = run(adguard_rewrite, server, args([{'domain': 'www.lan', 'answer': 'new.lan'}], purge=True,
-                                                purge_scope=['www.lan']))
-    assert server.pairs() == [('www.lan', 'new.lan')]
+    result = run(adguard_rewrite, server, args([{'domain': 'www.lan', 'answer': 'new.lan'}],
+                                               purge=True, purge_scope=['www.lan']))
+    assert result['changed'] is True and server.pairs() == [('www.lan', 'new.lan')]
 
 
 def test_401_is_never_retried(run):
