@@ -18,6 +18,9 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 # The pip version ansible-test 2.19 bootstraps its sanity venvs with.
 ANSIBLE_TEST_PIP := 24.2
 
+# One lab per machine (fixed subnets and bridge names): every lab user takes this lock.
+LAB_LOCK := flock /tmp/natloop-lab.lock
+
 MOLECULE_SCENARIOS ?= $(sort $(filter-out _shared default,$(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))))
 
 .PHONY: help bootstrap link images lint sanity unit molecule test demo lab-up lab-down clean benchmark
@@ -54,18 +57,18 @@ unit: bootstrap link
 	pytest -q -p no:cacheprovider tests/unit tests/conformance
 
 molecule: images link
-	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s || exit 1; done
+	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
 
 test: lint sanity unit molecule
 
 lab-up: images link
-	ansible-playbook -i inventory/lab lab/lab_up.yml
+	$(LAB_LOCK) ansible-playbook -i inventory/lab lab/lab_up.yml
 
 lab-down: link
-	ansible-playbook -i inventory/lab lab/lab_down.yml
+	$(LAB_LOCK) ansible-playbook -i inventory/lab lab/lab_down.yml
 
 demo: images link
-	scripts/demo.sh
+	$(LAB_LOCK) scripts/demo.sh
 
 benchmark: bootstrap link
 	python tests/benchmark/records_benchmark.py
