@@ -11,6 +11,7 @@ which calls ``open_url`` and nothing else. Unit tests replace ``open_url`` in th
 in-memory fakes, so they see exactly what would go over the wire.
 """
 
+import http.client
 import json
 import socket
 import ssl
@@ -242,6 +243,9 @@ class HttpClient(object):
             )
         except ssl.SSLError as exc:
             raise ConnectionFailure('TLS error talking to {0}: {1}'.format(url, to_native(exc)), method=method, url=url)
+        except http.client.HTTPException as exc:
+            # The connection broke mid-answer (a server going down for a restart does this).
+            raise ConnectionFailure('Broken answer from {0}: {1!r}'.format(url, exc), method=method, url=url)
         except (socket.timeout, OSError) as exc:
             raise ConnectionFailure(
                 'Connection to {0} failed: {1}'.format(url, to_native(exc)),

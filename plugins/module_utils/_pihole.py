@@ -45,9 +45,6 @@ RULES = RecordRules('Pi-hole', 'records', ttl=True)
 # a CNAME change) are retried with doubling waits: 0.5, 1, 2, 4, 8, 8, 8 s, 40 s at most.
 RETRY_POLICY = RetryPolicy(attempts=8, initial_delay=0.5, max_delay=8.0, budget=40.0,
                            statuses=(429, 500, 502, 503, 504))
-# Logging out is retried briefly: if Pi-hole is gone for longer, the seat times out anyway.
-LOGOUT_RETRY_POLICY = RetryPolicy(attempts=4, initial_delay=0.5, max_delay=2.0, budget=4.0,
-                                  statuses=(500, 502, 503, 504))
 
 APP_SUDO_HINT = (
     'Pi-hole refused to change its configuration (HTTP 403{0}). The session is restricted: an app '
@@ -175,7 +172,7 @@ class PiholeClient(object):
         if not self.sid:
             return
         try:
-            self.http.request('DELETE', '/auth', ok_statuses=(204, 200, 401, 404), retry_policy=LOGOUT_RETRY_POLICY)
+            self.http.request('DELETE', '/auth', ok_statuses=(204, 200, 401, 404))
         finally:
             self.sid = None
             self.http.headers.pop('X-FTL-SID', None)

@@ -5,6 +5,7 @@
 import json
 
 import pytest
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.natloop.lan.tests.unit.plugins.fake_dns_servers import OPEN_URL
@@ -29,6 +30,8 @@ class ModuleRun(object):
         args = dict(args)
         args['_ansible_check_mode'] = check
         args['_ansible_diff'] = diff
+        # Warnings are process-global in a module; each run here stands for a separate process.
+        self.monkeypatch.setattr(module_warnings, '_global_warnings', {})
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exc_info:
                 module.main()

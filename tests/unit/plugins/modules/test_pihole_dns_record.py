@@ -200,9 +200,9 @@ def test_connection_refused_during_restart_is_retried_but_bounded(run):
     server = FakePihole(cnames=[], restart_downtime=100)
     result = run(pihole_dns_record, server, args([rec('a.lan', 'b.lan')]))
     assert result['failed'] is True and 'Cannot reach Pi-hole' in result['msg']
-    # 8 attempts of the re-read (31.5 s of waits), then a short logout attempt (3.5 s).
-    assert server.calls() == [LOGIN, READ, PATCH] + [READ] * 8 + [LOGOUT] * 4
-    assert run.sleeps == [0.5, 1, 2, 4, 8, 8, 8] + [0.5, 1, 2]
+    # 8 attempts of the re-read (31.5 s of waits), then 8 of the logout: a seat outlives FTL restarts.
+    assert server.calls() == [LOGIN, READ, PATCH] + [READ] * 8 + [LOGOUT] * 8
+    assert run.sleeps == [0.5, 1, 2, 4, 8, 8, 8] * 2
     assert any('log out' in w for w in result['warnings'])
 
 
@@ -219,6 +219,14 @@ def test_401_on_a_call_is_not_retried(run):
     result = run(pihole_dns_record, server, args([rec('a.lan', '10.0.0.1')]))
     assert result['failed'] is True and '401' in result['msg']
     assert server.calls() == [LOGIN, READ, LOGOUT]
+
+
+def test_logout_is_retried_while_ftl_restarts(run):
+    server = FakePihole(restart_downtime=3)
+    server.fail('refused', method='DELETE', path='/api/auth', times=3)
+    result = run(pihole_dns_record, server, args([rec('a.lan', 'b.lan')]))
+    assert result['changed'] is True and result['warnings'] == []
+    assert server.calls()[-4:] == [LOGOUT] * 4 and server.sessions == {}
 
 
 def test_5xx_on_read_is_retried(run):
