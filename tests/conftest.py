@@ -1,0 +1,199 @@
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pytest fixtures for the AdGuard Home and Pi-hole stand-ins (tests/standins: stand-ins
+for tests, NOT the real servers).
+
+Every fixture gives a fresh server on 127.0.0.1 with ephemeral HTTP and DNS ports and a
+frozen fake clock. The servers forward unknown names to ``upstream_dns``, a fake
+upstream that knows ``upstream.natloop.test`` (A 198.51.100.80) and
+``ads.natloop.test`` (A 198.51.100.66); add records with
+``upstream_dns.zone.add(name, "A", ip)``.
+
+``adguard_standin`` -> :class:`StandinHandle` of a configured AdGuard Home stand-in
+(user ``admin`` / ``handle.password``); ``pihole_standin`` -> handle of a Pi-hole
+stand-in (password ``handle.password``, FTL restarts last ``restart_seconds`` = 0.3 s).
+Variants: ``adguard_standin_factory(config=None | dict, users=True, first_run=False,
+emulate_version=...)`` and ``pihole_standin_factory(env={...}, toml=None | str,
+password=... | None)``.
+
+Handle API (small on purpose):
+
+* ``base_url``, ``web_port``, ``dns_port`` (read them again after a restart or an
+  AdGuard port move), ``host`` (``"127.0.0.1"``)
+* ``username`` / ``password`` (AdGuard user, Pi-hole web password)
+* ``clock``: :class:`natloop_standins.clock.FakeClock`, ``clock.advance(seconds)``
+* ``server``: the stand-in object for state checks (``server.rewrites``, ``server.conf``
+  for AdGuard; ``server.value("dns.hosts")``, ``server.sessions()`` for Pi-hole)
+* ``config_path`` (AdGuardHome.yaml) / ``config_dir`` (/etc/pihole equivalent)
+* ``query(name, rdtype="A", tcp=False)``: a real DNS query to the stand-in
+* ``restart()``: simulate a process restart
+"""
+
+import os
+import sys
+
+import bcrypt
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "standins"))
+
+# pylint: disable=wrong-import-position
+from natloop_standins.adguard import AdGuardStandin  # noqa: E402
+from natloop_standins.clock import FakeClock  # noqa: E402
+from natloop_standins.dnsbase import DNSListener, StaticZone  # noqa: E402
+from natloop_standins.persist import atomic_write, dump_yaml  # noqa: E402
+from natloop_standins.pihole import PiholeStandin  # noqa: E402
+from natloop_standins.testclient import dns_query  # noqa: E402
+
+STANDIN_HOST = "127.0.0.1"
+ADGUARD_USER = "admin"
+ADGUARD_PASSWORD = "natloop-adguard-pw"
+PIHOLE_PASSWORD = "natloop-pihole-pw"
+
+
+class FakeUpstream:
+    """A loopback DNS server answering from a :class:`StaticZone`."""
+
+    def __init__(self):
+        self.zone = StaticZone()
+        self.zone.add("upstream.natloop.test", "A", "198.51.100.80")
+        self.zone.add("upstream.natloop.test", "AAAA", "2001:db8::80")
+        self.zone.add("ads.natloop.test", "A", "198.51.100.66")
+        self.listener = DNSListener(self.zone, STANDIN_HOST, 0).start()
+
+    @property
+    def address(self):
+        return "%s:%d" % (STANDIN_HOST, self.listener.port)
+
+    def stop(self):
+        self.listener.stop()
+
+
+class StandinHandle:
+    """What the fixtures yield; see the module docstring."""
+
+    def __init__(self, server, clock, password, username=None, upstream=None, config_path=None, config_dir=None):
+        self.server = server
+        self.clock = clock
+        self.password = password
+        self.username = username
+        self.upstream = upstream
+        self.config_path = config_path
+        self.config_dir = config_dir
+        self.host = STANDIN_HOST
+
+    @property
+    def base_url(self):
+        return self.server.base_url
+
+    @property
+    def web_port(self):
+        return self.server.web_port
+
+    @property
+    def dns_port(self):
+        return self.server.dns_port
+
+    def query(self, name, rdtype="A", tcp=False):
+        return dns_query(self.dns_port, name, rdtype, tcp=tcp, host=STANDIN_HOST)
+
+    def restart(self):
+        return self.server.restart()
+
+
+@pytest.fixture
+def upstream_dns():
+    """Fake upstream DNS server the stand-ins forward to (loopback, ephemeral port)."""
+    upstream = FakeUpstream()
+    yield upstream
+    upstream.stop()
+
+
+def adguard_config(upstream, users=True, **filtering):
+    """A minimal AdGuardHome.yaml (as a dict) the way a role would pre-write it."""
+    conf = {
+        "http": {"address": "127.0.0.1:80", "session_ttl": "720h"},
+        "users": [],
+        "auth_attempts": 5,
+        "block_auth_min": 15,
+        "dns": {"bind_hosts": ["127.0.0.1"], "port": 53, "upstream_dns": [upstream.address],
+                "bootstrap_dns": ["127.0.0.1"]},
+        "filtering": dict({"protection_enabled": True, "filtering_enabled": True, "rewrites_enabled": True,
+                           "rewrites": []}, **filtering),
+        "schema_version": 34,
+    }
+    if users:
+        hashed = bcrypt.hashpw(ADGUARD_PASSWORD.encode(), bcrypt.gensalt(rounds=4, prefix=b"2a")).decode()
+        conf["users"] = [{"name": ADGUARD_USER, "password": hashed}]
+    return conf
+
+
+@pytest.fixture
+def adguard_standin_factory(tmp_path, upstream_dns):
+    """Build AdGuard stand-ins: ``factory(config=None, users=True, first_run=False, emulate_version=None)``."""
+    started = []
+
+    def factory(config=None, users=True, first_run=False, emulate_version=None, env=None, start=True):
+        work_dir = tmp_path / ("adguard%d" % len(started))
+        conf_path = work_dir / "conf" / "AdGuardHome.yaml"
+        if not first_run:
+            atomic_write(str(conf_path), dump_yaml(config if config is not None else adguard_config(upstream_dns, users)))
+        clock = FakeClock()
+        kwargs = {"emulate_version": emulate_version} if emulate_version else {}
+        server = AdGuardStandin(str(conf_path), str(work_dir / "work"), listen_host=STANDIN_HOST, web_port=0,
+                                dns_port=0, clock=clock, upstream_timeout=0.5, env=env or {}, **kwargs)
+        started.append(server)
+        if start:
+            server.start()
+        return StandinHandle(server, clock, ADGUARD_PASSWORD, ADGUARD_USER, upstream_dns, config_path=str(conf_path))
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def adguard_standin(adguard_standin_factory):
+    """A configured AdGuard Home stand-in with one user (see the module docstring)."""
+    return adguard_standin_factory()
+
+
+@pytest.fixture
+def pihole_standin_factory(tmp_path, upstream_dns):
+    """Build Pi-hole stand-ins: ``factory(env=None, toml=None, password=PIHOLE_PASSWORD)``.
+
+    ``env`` is the container environment (merged over the defaults: web password and
+    ``FTLCONF_dns_upstreams`` pointing at ``upstream_dns``); ``password=None`` leaves
+    ``FTLCONF_webserver_api_password`` unset; ``toml`` pre-writes pihole.toml.
+    """
+    started = []
+
+    def factory(env=None, toml=None, password=PIHOLE_PASSWORD, restart_seconds=0.3, start=True, secrets_dir=None):
+        config_dir = tmp_path / ("pihole%d" % len(started))
+        config_dir.mkdir()
+        if toml is not None:
+            (config_dir / "pihole.toml").write_text(toml, encoding="utf-8")
+        full_env = {"FTLCONF_dns_upstreams": upstream_dns.address.replace(":", "#")}
+        if password is not None:
+            full_env["FTLCONF_webserver_api_password"] = password
+        full_env.update(env or {})
+        clock = FakeClock()
+        server = PiholeStandin(str(config_dir), env=full_env, listen_host=STANDIN_HOST, web_port=0, dns_port=0,
+                               clock=clock, restart_seconds=restart_seconds, upstream_timeout=0.5,
+                               secrets_dir=secrets_dir or str(tmp_path / "secrets"))
+        started.append(server)
+        if start:
+            server.start()
+        return StandinHandle(server, clock, password, upstream=upstream_dns, config_dir=str(config_dir))
+
+    yield factory
+    for server in started:
+        server.wait_ready(5)
+        server.stop()
+
+
+@pytest.fixture
+def pihole_standin(pihole_standin_factory):
+    """A Pi-hole v6 stand-in with a web password (see the module docstring)."""
+    return pihole_standin_factory()
