@@ -11,7 +11,7 @@ module: hosts_block
 short_description: Manage one marker-delimited block of entries in a hosts file
 version_added: 0.1.0
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 description:
   - Keeps exactly one block of address-to-name entries, between a begin and an end marker line, in a
     POSIX hosts file such as C(/etc/hosts).
@@ -50,22 +50,21 @@ options:
   marker:
     description:
       - Template of the marker lines. C({mark}) is replaced by C(BEGIN) and C(END).
-      - Changing it on a file that already has a block makes a second block: remove the old one first.
+      - Changing it on a file that already has a block makes a second block, so remove the old one first.
     type: str
     default: "# {mark} natloop.lan managed block"
   backup:
     description: Keep a timestamped copy of the file before it is changed.
     type: bool
     default: false
+extends_documentation_fragment:
+  - natloop.lan._attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode).
     support: full
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 notes:
   - A name that is also mapped on a line outside the block produces a warning, because resolvers use

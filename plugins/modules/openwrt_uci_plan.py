@@ -11,11 +11,11 @@ module: openwrt_uci_plan
 short_description: Plan the uci commands that bring an OpenWrt package to a wanted state
 version_added: 0.1.0
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 description:
   - OpenWrt devices usually have no Python. The natloop.lan roles read a package with
     C(uci -X show PACKAGE) over M(ansible.builtin.raw), plan the change with this module on the
-    controller (C(delegate_to: localhost)), and run the returned RV(script) over raw only when
+    controller (C(delegate_to=localhost)), and run the returned RV(script) over raw only when
     it is not empty.
   - This module never contacts the device and never writes anything; it only computes.
   - Exactly one of O(dhcp_dns) and O(redirect_reflection) says what is wanted.
@@ -106,15 +106,14 @@ options:
         type: str
         choices: [present, absent]
         default: present
+extends_documentation_fragment:
+  - natloop.lan._attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode).
     support: full
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 notes:
   - C(changed) means that the returned commands would change the device; the module itself changes nothing.

@@ -11,11 +11,11 @@ module: warn
 short_description: Emit Ansible warnings from a role
 version_added: 0.1.0
 author:
-  - natloop.lan contributors
+  - natloop.lan contributors (@natloop)
 description:
   - Shows each message as an Ansible C([WARNING]), which lands in the play recap and in the task
     result's C(warnings), unlike a message printed with M(ansible.builtin.debug).
-  - The natloop.lan roles run it with C(delegate_to: localhost), so it works for hosts without
+  - The natloop.lan roles run it with C(delegate_to=localhost), so it works for hosts without
     Python (routers, Windows).
   - Changes nothing.
 options:
@@ -24,15 +24,14 @@ options:
     type: list
     elements: str
     required: true
+extends_documentation_fragment:
+  - natloop.lan._attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode).
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 """
 

@@ -161,7 +161,7 @@ class RoleRunner(object):
         if check:
             argv.append('--check')
         proc = subprocess.run((wrapper or []) + argv, env=env, cwd=self.tmp, capture_output=True,
-                              text=True, timeout=300)
+                              text=True, timeout=300, check=False)
         return PlaybookRun(proc)
 
 

@@ -197,15 +197,15 @@ def test_bad_service_ports_are_rejected(runner):
 # --- linux_nftables: the real nft, inside a network namespace of the test's own ----------------
 
 LAB_RULESET = """table ip lab_router {
-	chain prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		ip daddr 198.51.100.1 tcp dport 21115-21119 dnat to 192.168.11.20
-		ip daddr 198.51.100.1 udp dport 21116 dnat to 192.168.11.20
-	}
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "wan0" masquerade
-	}
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        ip daddr 198.51.100.1 tcp dport 21115-21119 dnat to 192.168.11.20
+        ip daddr 198.51.100.1 udp dport 21116 dnat to 192.168.11.20
+    }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "wan0" masquerade
+    }
 }
 """
 
@@ -213,7 +213,7 @@ LAB_RULESET = """table ip lab_router {
 def _can_unshare():
     if not have('unshare', 'nft') or os.geteuid() != 0:
         return False
-    return subprocess.run(['unshare', '-n', 'nft', 'list', 'ruleset'], capture_output=True).returncode == 0
+    return subprocess.run(['unshare', '-n', 'nft', 'list', 'ruleset'], capture_output=True, check=False).returncode == 0
 
 
 needs_netns = pytest.mark.skipif(not _can_unshare(), reason='needs root, unshare -n and nft (apt-get install nftables)')

@@ -20,7 +20,24 @@ __metaclass__ = type
 import json
 import os
 
-from librouteros.exceptions import LibRouterosError, TrapError
+import sys
+import types
+
+
+class LibRouterosError(Exception):
+    pass
+
+
+class TrapError(LibRouterosError):
+    pass
+
+
+# community.routeros imports librouteros.exceptions; one file is enough for the fake, so the
+# submodule is registered here instead of being a package (empty __init__.py is the sanity rule).
+exceptions = types.ModuleType('librouteros.exceptions')
+exceptions.LibRouterosError = LibRouterosError
+exceptions.TrapError = TrapError
+sys.modules['librouteros.exceptions'] = exceptions
 
 FAKE_ROS_VERSION = '7.16'
 
