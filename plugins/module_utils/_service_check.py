@@ -200,11 +200,12 @@ def probe(address, proto, port, timeout, udp_payload):
             sock.send(udp_payload.encode())
             outcome["reply"] = sock.recv(512).decode("utf-8", "replace").strip()
         else:
-            sock.settimeout(min(timeout, 0.5))
+            # Connected is enough for TCP. A banner, if the service sends one, is a bonus worth
+            # the wait: probes run side by side, so waiting costs one timeout in all, not one each.
             try:
                 outcome["reply"] = sock.recv(512).decode("utf-8", "replace").strip() or None
             except (socket.timeout, OSError):
-                pass  # connected is enough for TCP; a banner is a bonus
+                pass
     except (socket.timeout, OSError) as exc:
         outcome["result"] = _error_result(exc)
         outcome["detail"] = str(exc) or type(exc).__name__
