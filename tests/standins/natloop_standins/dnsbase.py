@@ -261,15 +261,19 @@ class DNSListener:
         self.port = port
         self._servers = [udp, tcp]
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                                       name="dns-%s" % port, daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
 
     def stop(self):
+        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=5)
         for server in self._servers:
-            server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)

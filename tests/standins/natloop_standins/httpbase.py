@@ -161,7 +161,7 @@ class HTTPListener:
     def start(self):
         self._server = _Server((self.host, self.port), self.app)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="http-%s" % self.port, daemon=True)
         self._thread.start()
         return self

@@ -283,15 +283,12 @@ class PiholeStandin(StandinBase):
         """FTL re-exec after a reply: API and DNS are down for ``restart_seconds``."""
         if self._restart_thread is not None and self._restart_thread.is_alive():
             return
-        self._ready.clear()
-        self._restart_thread = threading.Thread(target=self.restart, args=(self.restart_seconds,),
-                                                name="ftl-restart", daemon=True)
-        self._restart_thread.start()
+        thread = threading.Thread(target=self.restart, args=(self.restart_seconds,), name="ftl-restart", daemon=True)
+        thread.start()
+        self._restart_thread = thread
 
     def wait_ready(self, timeout=10.0):
-        """Block until a pending restart has finished; False on timeout."""
-        if self._restart_thread is not None:
-            self._restart_thread.join(timeout)
+        """Block until a pending FTL restart has finished; False on timeout."""
         return self._ready.wait(timeout)
 
     def stop(self):
@@ -319,6 +316,8 @@ class PiholeStandin(StandinBase):
             obj["took"] = time.perf_counter() - call.started
             response = Response(status, json_bytes(obj), JSON_TYPE, headers=call.extra_headers)
         if call.restart:
+            # Not ready from now on, so wait_ready() cannot slip in before the restart begins.
+            self._ready.clear()
             response.after_send.append(self.schedule_restart)
         return response
 

@@ -56,9 +56,11 @@ class StandinBase:
             self._dns.stop()
 
     def stop(self):
-        """Stop answering HTTP and DNS."""
+        """Stop answering HTTP and DNS (both listeners shut down in parallel)."""
+        dns_stopper = threading.Thread(target=self._stop_dns)
+        dns_stopper.start()
         self._stop_http()
-        self._stop_dns()
+        dns_stopper.join()
 
     @property
     def web_port(self):

@@ -12,6 +12,7 @@ server's handling of headers.
 import base64
 import http.client
 import json
+import time
 import urllib.parse
 
 import dns.message
@@ -94,3 +95,27 @@ def answers(response, rdtype=None):
 def addresses(response, rdtype="A"):
     """Sorted A (or AAAA) values of a DNS response."""
     return sorted(value for _owner, _kind, value in answers(response, rdtype))
+
+
+def wait_refused(url, timeout=5.0):
+    """True once ``url`` refuses connections (a listener shut down), False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            http_request("GET", url, timeout=1)
+        except OSError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def wait_answering(url, timeout=10.0):
+    """The first reply from ``url`` once it accepts connections again (after a restart)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return http_request("GET", url, timeout=1)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
