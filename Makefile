@@ -41,6 +41,8 @@ images: bootstrap
 	scripts/build-images.sh
 
 lint: bootstrap link
+	@# ansible-lint prefers an installed copy of this collection over the tree it lints.
+	@rm -rf $(HOME)/.ansible/collections/ansible_collections/natloop/lan
 	cd $(ROOT) && ansible-lint --profile production
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>: sync a copy there.

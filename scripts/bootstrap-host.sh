@@ -12,6 +12,9 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+# Unit tests validate real dnsmasq drop-ins and nftables rulesets (nft in a private netns).
+command -v dnsmasq >/dev/null 2>&1 || need_pkgs+=(dnsmasq-base)
+command -v nft >/dev/null 2>&1 || need_pkgs+=(nftables)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "bootstrap: need root to install ${need_pkgs[*]}" >&2; exit 1; }
   log "installing Debian packages: ${need_pkgs[*]}"

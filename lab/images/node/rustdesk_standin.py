@@ -43,8 +43,8 @@ def main():
     args = parser.parse_args()
 
     def ports(spec):
-        first, _, last = spec.partition("-")
-        return range(int(first), int(last or first) + 1)
+        bounds = spec.split("-")
+        return range(int(bounds[0]), int(bounds[-1]) + 1)
 
     servers = [ReusableTCPServer((args.bind, p), TCPHandler) for p in ports(args.tcp_ports)]
     servers += [socketserver.ThreadingUDPServer((args.bind, p), UDPHandler) for p in ports(args.udp_ports)]
