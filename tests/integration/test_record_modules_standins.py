@@ -54,7 +54,9 @@ def run_playbook(tmp_path, name, play, check=False, env=None):
         command.append('--check')
     completed = subprocess.run(command, env=full_env, capture_output=True, text=True, timeout=300, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    return json.loads(result_file.read_text(encoding='utf-8'))
+    result = json.loads(result_file.read_text(encoding='utf-8'))
+    result['_output'] = completed.stdout + completed.stderr
+    return result
 
 
 def predicted_part(result):
@@ -164,6 +166,28 @@ def test_adguard_rewrite_bad_input_changes_nothing(tmp_path, adguard_standin):
     result = run_playbook(tmp_path, 'adguard-bad', play)
     assert result['failed'] is True and 'rewrites[1]' in result['msg']
     assert adguard_rewrites(adguard_standin) == []
+
+
+def test_adguard_rewrite_on_a_server_without_enabled_flag(tmp_path, adguard_standin_factory):
+    handle = adguard_standin_factory(emulate_version='v0.107.60')
+    play = {
+        'name': 'Old AdGuard Home', 'hosts': 'localhost', 'gather_facts': False,
+        'tasks': [{
+            'name': 'A disabled rewrite on a server that cannot disable',
+            'natloop.lan.adguard_rewrite': {
+                'url': handle.base_url, 'username': ADGUARD_USER, 'password': ADGUARD_PASSWORD,
+                'rewrites': [{'domain': 'nas.example.test', 'answer': '192.168.11.20', 'enabled': False}],
+            },
+            'register': '__result',
+        }],
+    }
+    first = run_playbook(tmp_path, 'adguard-old-1', play)
+    assert first['created'] == 1
+    assert 'no per-rewrite enabled flag' in first['_output']
+    assert adguard_rewrites(handle) == [('nas.example.test', '192.168.11.20', True)]
+    assert addresses(handle.query('nas.example.test', 'A')) == ['192.168.11.20']
+    second = run_playbook(tmp_path, 'adguard-old-2', play)
+    assert second['changed'] is False
 
 
 # ------------------------------------------------------------------------------------------------
