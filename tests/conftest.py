@@ -45,6 +45,7 @@ from natloop_standins.fixtures import (  # noqa: E402
 from natloop_standins.persist import atomic_write, dump_yaml  # noqa: E402
 from natloop_standins.pihole import PiholeStandin  # noqa: E402
 
+
 @pytest.fixture
 def upstream_dns():
     """Fake upstream DNS server the stand-ins forward to (loopback, ephemeral port)."""

@@ -439,9 +439,9 @@ def test_a3_stale_cookie_beats_valid_basic(adguard_standin):
 def test_a3_lockout_after_five_failures(adguard_standin):
     """A3/C3: 5 failures (Basic and login) block the remote address for 15 min, even for good Basic."""
     wrong = {"Authorization": basic_auth("admin", "wrong")}
-    for _ in range(3):
+    for _attempt in range(3):
         assert api(adguard_standin, "GET", "/control/status", auth=False, headers=wrong).status == 401
-    for _ in range(2):
+    for _attempt in range(2):
         assert api(adguard_standin, "POST", "/control/login", {"name": "admin", "password": "x"}, auth=False).status == 403
     reply = api(adguard_standin, "POST", "/control/login", {"name": "admin", "password": adguard_standin.password},
                 auth=False)
@@ -456,10 +456,10 @@ def test_a3_lockout_after_five_failures(adguard_standin):
 
 def test_a3_failures_expire_after_a_minute(adguard_standin):
     """A3: failed attempts are remembered for one minute (failedAuthTTL) before the block."""
-    for _ in range(4):
+    for _attempt in range(4):
         assert api(adguard_standin, "POST", "/control/login", {"name": "admin", "password": "x"}, auth=False).status == 403
     adguard_standin.clock.advance(61)
-    for _ in range(4):
+    for _attempt in range(4):
         assert api(adguard_standin, "POST", "/control/login", {"name": "admin", "password": "x"}, auth=False).status == 403
     assert api(adguard_standin, "GET", "/control/status").status == 200
 

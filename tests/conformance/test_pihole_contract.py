@@ -141,7 +141,7 @@ def test_b2_bad_login_bodies(pihole_standin, body, message, hint):
 def test_b2_rate_limit_more_than_three_per_second(pihole_standin):
     """B2/C6: more than 3 password checks in one second (globally) give 429 rate_limiting."""
     url = pihole_standin.base_url + "/api/auth"
-    for _ in range(3):
+    for _attempt in range(3):
         assert http_request("POST", url, json_body={"password": "wrong"}).status == 401
     reply = http_request("POST", url, json_body={"password": pihole_standin.password})
     assert reply.status == 429
@@ -152,13 +152,13 @@ def test_b2_rate_limit_more_than_three_per_second(pihole_standin):
 
 def test_b2_successful_logins_do_not_count(pihole_standin):
     """B2: successful logins do not count against the rate limit."""
-    for _ in range(6):
+    for _attempt in range(6):
         login(pihole_standin)
 
 
 def test_b2_sixteen_seats(pihole_standin):
     """B2/C6: every login takes a new seat; 16 seats, then 429 api_seats_exceeded; DELETE frees one."""
-    sids = [login(pihole_standin)["sid"] for _ in range(16)]
+    sids = [login(pihole_standin)["sid"] for _attempt in range(16)]
     assert len(set(sids)) == 16 and len(pihole_standin.server.sessions()) == 16
     reply = http_request("POST", pihole_standin.base_url + "/api/auth", json_body={"password": pihole_standin.password})
     assert reply.status == 429
@@ -171,7 +171,7 @@ def test_b2_sixteen_seats(pihole_standin):
 
 def test_b2_expired_seats_are_reused(pihole_standin):
     """B2: an idle session expires after 1800 s and its seat is free for the next login."""
-    for _ in range(16):
+    for _attempt in range(16):
         login(pihole_standin)
     pihole_standin.clock.advance(1801)
     login(pihole_standin)
@@ -195,7 +195,7 @@ def test_b2_get_auth_messages(pihole_standin):
 
 def test_b2_idle_timeout_refreshed_by_every_call(pihole_standin, session):
     """B2: the 1800 s idle timeout is refreshed by every authenticated call."""
-    for _ in range(3):
+    for _attempt in range(3):
         pihole_standin.clock.advance(1700)
         assert api(pihole_standin, "GET", "/api/dns/blocking", sid=session).status == 200
     pihole_standin.clock.advance(1801)

@@ -23,6 +23,7 @@ import argparse
 import base64
 import binascii
 import copy
+import datetime
 import ipaddress
 import os
 import re
@@ -354,21 +355,39 @@ class AdGuardStandin(StandinBase):
         return int(self.conf["dns"].get("port") or 53) if self.dns_port_override is None else self.dns_port_override
 
     def save(self):
-        """Write AdGuardHome.yaml (every successful mutation does this)."""
+        """Write AdGuardHome.yaml (every successful mutation does this), in AdGuard's key order."""
         conf = copy.deepcopy(self.conf)
         if not self.has("rewrite_enabled"):
             conf["filtering"].pop("rewrites_enabled", None)
             for entry in conf["filtering"]["rewrites"]:
                 entry.pop("enabled", None)
-        atomic_write(self.config_path, dump_yaml(conf), mode=0o600)
+        until = conf["filtering"].get("protection_disabled_until")
+        if until is not None:
+            conf["filtering"]["protection_disabled_until"] = datetime.datetime.fromtimestamp(
+                until, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        order = list(default_config(self.version))
+        ordered = {key: conf[key] for key in order if key in conf}
+        ordered.update((key, value) for key, value in conf.items() if key not in ordered)
+        ordered["schema_version"] = ordered.pop("schema_version")
+        atomic_write(self.config_path, dump_yaml(ordered), mode=0o600)
 
     def _save_sessions(self):
         save_json(self.sessions_path, self.sessions)
 
     # -- protection ------------------------------------------------------------------
     def _protection_until(self):
+        """Epoch seconds until which protection is paused, or None."""
         value = self.conf["filtering"].get("protection_disabled_until")
-        return float(value) if value not in (None, "") else None
+        if value in (None, ""):
+            return None
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        try:
+            return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
 
     def _refresh_protection(self):
         """Re-enable protection once a timed pause is over."""
@@ -742,7 +761,8 @@ class AdGuardStandin(StandinBase):
         info["protection_disabled_until"] = None
         until = self._protection_until()
         if until is not None:
-            info["protection_disabled_until"] = http_date(until)
+            info["protection_disabled_until"] = datetime.datetime.fromtimestamp(
+                until, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
         info["edns_cs_enabled"] = bool(self.conf["dns"].get("edns_client_subnet", {}).get("enabled", False))
         info["default_local_ptr_upstreams"] = []
         return self._json(info)

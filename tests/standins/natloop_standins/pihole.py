@@ -136,7 +136,7 @@ class PiholeStandin(StandinBase):
         self._restart_lock = threading.Lock()
         self._restart_thread = None
         self._ready = threading.Event()
-        self._local_nets_checked = (0.0, None)
+        self._closed = False
 
     # -- files -------------------------------------------------------------------------
     @property
@@ -231,7 +231,7 @@ class PiholeStandin(StandinBase):
                 self.seats.clear()
             return
         if not values["webserver.api.pwhash"]:
-            generated = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(8))
+            generated = "".join(secrets.choice(string.ascii_letters + string.digits) for _position in range(8))
             self.generated_password = generated
             values["webserver.api.pwhash"] = auth.create_password_hash(generated)
             self.log.warning("  [i] Assigning random password: %s", generated)
@@ -261,6 +261,7 @@ class PiholeStandin(StandinBase):
 
     def start(self):
         with self.lock:
+            self._closed = False
             self._boot(fresh=True)
             self._listen()
         return self
@@ -269,12 +270,14 @@ class PiholeStandin(StandinBase):
         """Restart FTL: stop answering, wait ``downtime`` seconds, re-read config, answer again."""
         with self._restart_lock:
             self._ready.clear()
-            self.stop()
+            super().stop()
             with self.lock:
                 self._save_sessions()
             if downtime:
                 time.sleep(downtime)
             with self.lock:
+                if self._closed:
+                    return
                 self._boot(fresh=False)
                 self._listen()
                 self.restart_count += 1
@@ -292,6 +295,8 @@ class PiholeStandin(StandinBase):
         return self._ready.wait(timeout)
 
     def stop(self):
+        """Stop for good (a pending FTL restart does not bring the listeners back)."""
+        self._closed = True
         super().stop()
         self._ready.clear()
 
