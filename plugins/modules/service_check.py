@@ -20,16 +20,9 @@ description:
   - Read-only; it never changes anything, so it is safe in check mode.
 author:
   - natloop.lan contributors (@natloop)
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
+extends_documentation_fragment:
+  - natloop.lan._attributes
+  - natloop.lan._attributes.INFO_MODULE
 options:
   services:
     description:
