@@ -351,8 +351,12 @@ class AdGuardStandin(StandinBase):
         hosts = self.conf["dns"].get("bind_hosts") or ["0.0.0.0"]
         return str(hosts[0])
 
+    def _configured_dns_port(self):
+        port = self.conf["dns"].get("port")
+        return 53 if port in (None, "") else int(port)
+
     def _dns_port(self):
-        return int(self.conf["dns"].get("port") or 53) if self.dns_port_override is None else self.dns_port_override
+        return self._configured_dns_port() if self.dns_port_override is None else self.dns_port_override
 
     def save(self):
         """Write AdGuardHome.yaml (every successful mutation does this), in AdGuard's key order."""
@@ -687,7 +691,7 @@ class AdGuardStandin(StandinBase):
 
     # -- status, protection, dns -----------------------------------------------------
     def _dns_addresses(self):
-        port = int(self.conf["dns"].get("port") or 53)
+        port = self._configured_dns_port()
         hosts = []
         for host in self.conf["dns"].get("bind_hosts") or ["127.0.0.1"]:
             if ipaddress.ip_address(host).is_unspecified:
@@ -705,7 +709,7 @@ class AdGuardStandin(StandinBase):
             "version": self.version_string,
             "language": self.conf.get("language") or "",
             "dns_addresses": self._dns_addresses(),
-            "dns_port": int(self.conf["dns"].get("port") or 53),
+            "dns_port": self._configured_dns_port(),
             "http_port": self._http_address()[1],
             "protection_disabled_duration": remaining,
             "protection_enabled": bool(self.conf["filtering"].get("protection_enabled", True)),
