@@ -23,7 +23,7 @@ LAB_LOCK := flock /tmp/natloop-lab.lock
 
 MOLECULE_SCENARIOS ?= $(sort $(filter-out _shared default,$(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))))
 
-.PHONY: help bootstrap link images lint sanity unit molecule test demo lab-up lab-down clean benchmark
+.PHONY: help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark
 
 help:
 	@echo "make test   - lint, sanity, unit tests, molecule scenarios (what CI runs)"
@@ -58,10 +58,14 @@ sanity: bootstrap link
 unit: bootstrap link
 	pytest -q -p no:cacheprovider tests/unit tests/conformance
 
+# Real ansible-playbook runs of the modules against the stand-in servers (no lab needed).
+integration: bootstrap link
+	pytest -q -p no:cacheprovider tests/integration
+
 molecule: images link
 	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
 
-test: lint sanity unit molecule
+test: lint sanity unit integration molecule
 
 lab-up: images link
 	$(LAB_LOCK) ansible-playbook -i inventory/lab lab/lab_up.yml
@@ -74,6 +78,11 @@ demo: images link
 
 benchmark: bootstrap link
 	python tests/benchmark/records_benchmark.py
+	python tests/benchmark/sites_benchmark.py
 
 clean: lab-down
 	rm -rf .build .cache
+
+# The image cache (debootstrap base, lab and stand-in images) that make test otherwise reuses.
+clean-images:
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^natloop-(lab|standin)/' | xargs -r docker rmi
