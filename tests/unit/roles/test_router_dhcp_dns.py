@@ -282,3 +282,25 @@ def test_dnsmasq_warns_about_a_competing_option_6(runner, tmp_path):
     assert run.rc == 0, run
     competing = [w for w in run.warnings if 'Other dnsmasq configuration' in w]
     assert len(competing) == 1 and 'dnsmasq.conf:2:dhcp-option=6,192.168.11.1' in competing[0], run.warnings
+
+
+@needs_dnsmasq
+def test_dnsmasq_forwards_published_names_to_the_split_dns_server(runner, tmp_path):
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    dropin = os.path.join(tmp, 'dnsmasq.d', '00-natloop-dhcp-dns.conf')
+    run = runner.run(ROLE, dnsmasq_vars(tmp, router_dhcp_dns_forward_domains=['rustdesk.example.com', 'nas.example.com']))
+    assert run.rc == 0, run
+    lines = read(dropin).splitlines()
+    assert 'server=/rustdesk.example.com/192.168.11.2' in lines
+    assert 'server=/nas.example.com/192.168.11.2' in lines
+    subprocess.run(['dnsmasq', '--test', '--conf-file=/dev/null', '--conf-dir=' + os.path.join(tmp, 'dnsmasq.d')],
+                   check=True, capture_output=True)
+
+
+@pytest.mark.parametrize('backend', ['openwrt', 'routeros'])
+def test_forward_domains_are_refused_where_not_implemented(runner, backend):
+    run = runner.run(ROLE, {'router_dhcp_dns_backend': backend, 'router_dhcp_dns_servers': SERVERS,
+                            'router_dhcp_dns_forward_domains': ['rustdesk.example.com']})
+    assert run.rc != 0
+    assert any('linux_dnsmasq backend only' in (msg or '') for msg in run.failed_msg), run
