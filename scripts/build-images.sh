@@ -38,6 +38,8 @@ build() {
     docker build -q -t "$name:$hash" -f "$dockerfile" "$ctx" >/dev/null
   fi
   docker tag "$name:$hash" "$name:lab"
+  # Superseded builds of this image go; the cache keeps only the current one.
+  docker images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -vE ":(lab|$hash)\$" | xargs -r docker rmi >/dev/null 2>&1 || true
 }
 
 build natloop-lab/node "$here/lab/images/node"
