@@ -7,21 +7,26 @@ Shared by tests/sites/test_many_sites.py and tests/benchmark/sites_benchmark.py.
 
 ``SitesLab(root, count)`` builds, under ``root``:
 
-* one stand-in DNS server *process* per site on 127.0.0.1 with ephemeral HTTP and DNS ports
-  (AdGuard Home stand-in for even site numbers, Pi-hole stand-in for odd ones; stand-ins for
-  tests, NOT the real servers; their upstream is the dead port 127.0.0.1:9);
+* one stand-in DNS server *process* per site (AdGuard Home stand-in for even site numbers,
+  Pi-hole stand-in for odd ones; stand-ins for tests, NOT the real servers; their upstream is the
+  dead port 127.0.0.1:9), on a loopback address of its own, 127.53.<site>.1: DNS on port 53 and
+  the web API on an ephemeral port. Port 53 because the DNS roles check the records with DNS
+  queries to their listen addresses on port 53 and have no variable for another port; once they
+  do, every stand-in can move to 127.0.0.1 with ephemeral ports (see Site.dns_layer_vars);
 * an inventory with, per site, a group ``siteNN`` holding a ``dns_servers`` host, a ``routers``
   host and a ``clients`` host, all ``ansible_connection: local`` (the controller):
-  - DNS layer: the provider role manages the records of the site's already running stand-in
-    through its HTTP API (no container is deployed);
+  - DNS layer: the provider role manages the records of the site's running stand-in through its
+    HTTP API; the roles' install and deploy steps (Docker, ports, container, first-run setup) are
+    skipped by their tags (DEPLOY_TAGS), so no container is deployed;
   - router layer: router_dhcp_dns, backend linux_dnsmasq, writing into a per-site conf dir,
     validated by the real ``dnsmasq --test``; the restart command is a harmless ``true``;
   - hosts layer: hosts_entries on a per-site temp hosts file (every fourth site does not choose
     ``hosts``, to prove that a layer only runs where the site chose it);
   - no hairpin layer (it would change the controller's nftables ruleset).
 
-``lab.run()`` runs ``site.yml`` once with ``--skip-tags verify``: the verify layer probes the
-services' LAN addresses over the network, and these sites have no network behind them.
+``lab.run()`` runs ``site.yml`` once with ``--skip-tags verify`` (and DEPLOY_TAGS): the verify
+layer probes the services' LAN addresses over the network, and these sites have no network
+behind them.
 """
 
 import json
@@ -56,7 +61,8 @@ DEAD_UPSTREAM = "127.0.0.1:9"
 DNSMASQ = "dnsmasq"
 HOSTS_BASE = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
 HOSTS_MARKER = "# {mark} natloop.lan managed block"
-RECAP_KEYS = ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
+# The DNS roles' steps that install Docker and deploy the container: the stand-ins already run.
+DEPLOY_TAGS = ("adguard_home_install", "adguard_home_deploy", "pihole_install", "pihole_deploy")
 
 
 def site_services(index):
@@ -91,22 +97,23 @@ def _record_type(address):
 class StandinProcess:
     """One stand-in server run as its own process (``python3 -m natloop_standins.<kind>``)."""
 
-    def __init__(self, kind, directory):
+    def __init__(self, kind, directory, host=LOOPBACK, dns_port=0):
         self.kind = kind
         self.directory = directory
+        self.host = host
         self.log_path = os.path.join(directory, "standin.log")
         self.web_port = None
-        self.dns_port = None
+        self.dns_port = dns_port
         self.process = None
 
     @property
     def base_url(self):
-        return "http://%s:%d" % (LOOPBACK, self.web_port)
+        return "http://%s:%d" % (self.host, self.web_port)
 
     def start(self):
         os.makedirs(self.directory, exist_ok=True)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([STANDINS, os.environ.get("PYTHONPATH", "")]))
-        listen = ["--listen-host", LOOPBACK, "--web-port", "0", "--dns-port", "0"]
+        listen = ["--listen-host", self.host, "--web-port", "0", "--dns-port", str(self.dns_port)]
         if self.kind == "adguard":
             config = os.path.join(self.directory, "conf", "AdGuardHome.yaml")
             atomic_write(config, dump_yaml(adguard_config(types.SimpleNamespace(address=DEAD_UPSTREAM))))
@@ -172,7 +179,7 @@ class StandinProcess:
 
     def resolve(self, name, rdtype="A"):
         """Sorted addresses in the answer to a real DNS query sent to the stand-in's DNS port."""
-        return addresses(dns_query(self.dns_port, name, rdtype, host=LOOPBACK), rdtype)
+        return addresses(dns_query(self.dns_port, name, rdtype, host=self.host), rdtype)
 
 
 class Site:
@@ -186,8 +193,10 @@ class Site:
         self.services = site_services(index)
         self.dns_server = "10.%d.0.53" % index
         self.fixes = ["split_dns"] + ([] if index % 4 == 3 else ["hosts"])
+        # Loopback, but an address per site, so that each stand-in can have DNS on port 53.
+        self.server_address = "127.53.%d.1" % index
         self.standin = StandinProcess("adguard" if self.provider == "adguard_home" else "pihole",
-                                      os.path.join(self.directory, "standin"))
+                                      os.path.join(self.directory, "standin"), host=self.server_address, dns_port=53)
         self.dnsmasq_dir = os.path.join(self.directory, "dnsmasq.d")
         self.drop_in = os.path.join(self.dnsmasq_dir, "00-natloop-dhcp-dns.conf")
         self.hosts_path = os.path.join(self.directory, "hosts")
@@ -203,19 +212,22 @@ class Site:
             handle.write(HOSTS_BASE)
 
     def dns_layer_vars(self):
-        """How the provider role reaches the site's existing server (records only, no deployment)."""
-        if self.provider == "adguard_home":
-            return {
-                "adguard_home_deploy": False,
-                "adguard_home_url": self.standin.base_url,
-                "adguard_home_username": ADGUARD_USER,
-                "adguard_home_password": ADGUARD_PASSWORD,
-            }
-        return {
-            "pihole_deploy": False,
-            "pihole_url": self.standin.base_url,
-            "pihole_password": PIHOLE_PASSWORD,
+        """How the provider role reaches the site's running server: records (and settings) only.
+
+        The deployment steps are skipped by tag (DEPLOY_TAGS). The role checks the records with DNS
+        queries to its listen addresses on port 53, hence the stand-in's own loopback address.
+        """
+        prefix = "adguard_home" if self.provider == "adguard_home" else "pihole"
+        role_vars = {
+            prefix + "_listen_addresses": [self.server_address],
+            prefix + "_api_url": self.standin.base_url,
+            prefix + "_admin_password": ADGUARD_PASSWORD if prefix == "adguard_home" else PIHOLE_PASSWORD,
+            # Never a real resolver: the dead loopback port.
+            prefix + "_upstream_dns": [DEAD_UPSTREAM if prefix == "adguard_home" else DEAD_UPSTREAM.replace(":", "#")],
         }
+        if prefix == "adguard_home":
+            role_vars["adguard_home_admin_user"] = ADGUARD_USER
+        return role_vars
 
     def group_vars(self):
         site_vars = {
@@ -405,9 +417,9 @@ class SitesLab:
         return env
 
     def run(self, extra_args=()):
-        """Run site.yml over every site once; the verify layer is skipped (no network behind the sites)."""
+        """Run site.yml over every site once; skipped: verify (no network behind the sites), deployment."""
         argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory, SITE_PLAYBOOK, "--forks", str(self.forks),
-                "--skip-tags", "verify"] + list(extra_args)
+                "--skip-tags", ",".join(("verify",) + DEPLOY_TAGS)] + list(extra_args)
         started = time.monotonic()
         proc = subprocess.run(argv, capture_output=True, text=True, env=self.env(), cwd=self.root, check=False)
         return PlaybookRun(argv, proc, time.monotonic() - started)
