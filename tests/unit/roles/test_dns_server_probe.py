@@ -1,0 +1,110 @@
+# Copyright (c) 2026, natloop.lan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""natloop_dns_probe.py (natloop.lan._dns_server): the standard-library DNS client the roles use to
+wait for a server and to check its answers, against real DNS servers on loopback (the fake
+upstream and the AdGuard Home stand-in from tests/conftest.py)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import importlib.util
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+PROBE = os.path.join(REPO, 'roles', '_dns_server', 'files', 'natloop_dns_probe.py')
+
+
+def load_probe():
+    spec = importlib.util.spec_from_file_location('natloop_dns_probe', PROBE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+probe = load_probe()
+
+
+def server_of(upstream):
+    host, port = upstream.address.rsplit(':', 1)
+    return host, int(port)
+
+
+def test_exact_answers_over_udp_and_tcp(upstream_dns):
+    host, port = server_of(upstream_dns)
+    report = probe.run({'servers': [host], 'port': port, 'transports': ['udp', 'tcp'], 'expect': [
+        {'name': 'upstream.natloop.test', 'type': 'A', 'answer': '198.51.100.80'},
+        {'name': 'Upstream.Natloop.Test.', 'type': 'AAAA', 'answer': '2001:DB8:0::80'},   # compared canonically
+    ]})
+    assert report['ok'], report
+    assert [(r['transport'], r['type'], r['answers']) for r in report['results']] == [
+        ('udp', 'A', ['198.51.100.80']), ('udp', 'AAAA', ['2001:db8::80']),
+        ('tcp', 'A', ['198.51.100.80']), ('tcp', 'AAAA', ['2001:db8::80'])]
+    # Both questions really reached the server, over both transports.
+    assert upstream_dns.zone.queries.count(('upstream.natloop.test', 'A')) == 2
+
+
+def test_a_missing_or_extra_answer_fails(upstream_dns):
+    host, port = server_of(upstream_dns)
+    upstream_dns.zone.add('two.natloop.test', 'A', '198.51.100.81')
+    upstream_dns.zone.add('two.natloop.test', 'A', '198.51.100.82')
+    report = probe.run({'servers': [host], 'port': port, 'expect': [
+        {'name': 'two.natloop.test', 'type': 'A', 'answer': '198.51.100.81'},
+        {'name': 'missing.natloop.test', 'type': 'A', 'answer': '192.168.11.20'}]})
+    assert not report['ok']
+    assert report['problems'] == [
+        'A two.natloop.test from 127.0.0.1 over udp: got NOERROR 198.51.100.81, 198.51.100.82, expected 198.51.100.81',
+        'A missing.natloop.test from 127.0.0.1 over udp: got NXDOMAIN no A record, expected 192.168.11.20']
+
+
+def test_any_answer_counts_for_a_readiness_question(upstream_dns):
+    host, port = server_of(upstream_dns)
+    report = probe.run({'servers': [host], 'port': port, 'queries': [{'name': 'nothing.natloop.test'}]})
+    assert report['ok'], report
+    assert report['results'][0]['rcode'] == 'NXDOMAIN'
+
+
+def test_no_server_is_an_error_and_exit_1():
+    # A UDP port that is surely closed: bind it, note it, close it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    spec = {'servers': ['127.0.0.1'], 'port': port, 'timeout': 0.5, 'queries': [{'name': 'pi.hole'}]}
+    out = subprocess.run([sys.executable, PROBE, json.dumps(spec)], capture_output=True, text=True, check=False)
+    assert out.returncode == 1
+    report = json.loads(out.stdout)
+    assert not report['ok'] and report['results'][0]['error']
+    assert report['problems'][0].startswith('A pi.hole from 127.0.0.1 over udp: ')
+
+
+def test_follows_a_cname_and_keeps_the_asked_type(adguard_standin_factory, upstream_dns):
+    from natloop_standins.fixtures import adguard_config   # tests/standins, on the path via tests/conftest.py
+    config = adguard_config(upstream_dns, rewrites=[
+        {'domain': 'alias.natloop.test', 'answer': 'upstream.natloop.test', 'enabled': True},
+        {'domain': 'nas.natloop.test', 'answer': '192.168.11.20', 'enabled': True}])
+    handle = adguard_standin_factory(config=config)
+    report = probe.run({'servers': [handle.host], 'port': handle.dns_port, 'transports': ['udp', 'tcp'], 'expect': [
+        {'name': 'alias.natloop.test', 'type': 'A', 'answer': '198.51.100.80'},
+        {'name': 'nas.natloop.test', 'type': 'A', 'answer': '192.168.11.20'}]})
+    assert report['ok'], report
+
+
+def test_malformed_replies_are_rejected():
+    query_id = 0x1234
+    header = struct.pack('!HHHHHH', query_id, 0x8180, 0, 1, 0, 0)
+    looping = header + b'\xc0\x0c' + struct.pack('!HHIH', 1, 1, 60, 4) + b'\x01\x02\x03\x04'
+    with pytest.raises(probe.ProbeError, match='compression loop'):
+        probe.parse_response(looping, query_id)
+    with pytest.raises(probe.ProbeError, match='does not match'):
+        probe.parse_response(struct.pack('!HHHHHH', 0x9999, 0x8180, 0, 0, 0, 0), query_id)
+    with pytest.raises(probe.ProbeError, match='short reply'):
+        probe.parse_response(b'\x12\x34', query_id)
