@@ -7,12 +7,9 @@ Shared by tests/sites/test_many_sites.py and tests/benchmark/sites_benchmark.py.
 
 ``SitesLab(root, count)`` builds, under ``root``:
 
-* one stand-in DNS server *process* per site (AdGuard Home stand-in for even site numbers,
-  Pi-hole stand-in for odd ones; stand-ins for tests, NOT the real servers; their upstream is the
-  dead port 127.0.0.1:9), on a loopback address of its own, 127.53.<site>.1: DNS on port 53 and
-  the web API on an ephemeral port. Port 53 because the DNS roles check the records with DNS
-  queries to their listen addresses on port 53 and have no variable for another port; once they
-  do, every stand-in can move to 127.0.0.1 with ephemeral ports (see Site.dns_layer_vars);
+* one stand-in DNS server *process* per site on 127.0.0.1 with ephemeral DNS and HTTP ports
+  (AdGuard Home stand-in for even site numbers, Pi-hole stand-in for odd ones; stand-ins for
+  tests, NOT the real servers; their upstream is the dead port 127.0.0.1:9);
 * an inventory with, per site, a group ``siteNN`` holding a ``dns_servers`` host, a ``routers``
   host and a ``clients`` host, all ``ansible_connection: local`` (the controller):
   - DNS layer: the provider role manages the records of the site's running stand-in through its
@@ -193,10 +190,8 @@ class Site:
         self.services = site_services(index)
         self.dns_server = "10.%d.0.53" % index
         self.fixes = ["split_dns"] + ([] if index % 4 == 3 else ["hosts"])
-        # Loopback, but an address per site, so that each stand-in can have DNS on port 53.
-        self.server_address = "127.53.%d.1" % index
         self.standin = StandinProcess("adguard" if self.provider == "adguard_home" else "pihole",
-                                      os.path.join(self.directory, "standin"), host=self.server_address, dns_port=53)
+                                      os.path.join(self.directory, "standin"))
         self.dnsmasq_dir = os.path.join(self.directory, "dnsmasq.d")
         self.drop_in = os.path.join(self.dnsmasq_dir, "00-natloop-dhcp-dns.conf")
         self.hosts_path = os.path.join(self.directory, "hosts")
@@ -214,12 +209,13 @@ class Site:
     def dns_layer_vars(self):
         """How the provider role reaches the site's running server: records (and settings) only.
 
-        The deployment steps are skipped by tag (DEPLOY_TAGS). The role checks the records with DNS
-        queries to its listen addresses on port 53, hence the stand-in's own loopback address.
+        The deployment steps are skipped by tag (DEPLOY_TAGS); the role talks to the stand-in's
+        API and checks its answers with DNS queries to its DNS port.
         """
         prefix = "adguard_home" if self.provider == "adguard_home" else "pihole"
         role_vars = {
-            prefix + "_listen_addresses": [self.server_address],
+            prefix + "_listen_addresses": [self.standin.host],
+            prefix + "_dns_port": self.standin.dns_port,
             prefix + "_api_url": self.standin.base_url,
             prefix + "_admin_password": ADGUARD_PASSWORD if prefix == "adguard_home" else PIHOLE_PASSWORD,
             # Never a real resolver: the dead loopback port.
