@@ -56,11 +56,11 @@ sanity: bootstrap link
 	cd $(BUILD_COLL) && ansible-test sanity --local --python 3.11 --requirements --color no $(SANITY_ARGS)
 
 unit: bootstrap link
-	pytest -q -p no:cacheprovider tests/unit tests/conformance
+	pytest -q -p no:cacheprovider -n 2 tests/unit tests/conformance
 
 # Real ansible-playbook runs of the modules against the stand-in servers (no lab needed).
 integration: bootstrap link
-	pytest -q -p no:cacheprovider tests/integration
+	pytest -q -p no:cacheprovider -n 2 tests/integration
 
 molecule: images link
 	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
