@@ -58,9 +58,10 @@ sanity: bootstrap link
 unit: bootstrap link
 	pytest -q -p no:cacheprovider -n 2 tests/unit tests/conformance
 
-# Real ansible-playbook runs of the modules against the stand-in servers (no lab needed).
+# Real ansible-playbook runs against the stand-in servers (no lab needed): the modules, the
+# example inventory, and twenty sites converged in one site.yml run.
 integration: bootstrap link
-	pytest -q -p no:cacheprovider -n 2 tests/integration
+	pytest -q -p no:cacheprovider -n 2 tests/integration tests/sites
 
 molecule: images link
 	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
