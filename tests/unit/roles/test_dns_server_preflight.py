@@ -65,12 +65,12 @@ def test_adguard_plan(tmp_path):
     assert plan['local_addresses'] == ['192.168.11.20', 'fd00:11::20']
 
 
-def test_pihole_plan_wildcard_listen_and_no_ipv6(tmp_path):
-    role_vars = dict(PIHOLE, pihole_listen_addresses=['0.0.0.0'], pihole_ipv6_records=False)
+def test_pihole_plan_wildcard_listen_other_dns_port_no_ipv6(tmp_path):
+    role_vars = dict(PIHOLE, pihole_listen_addresses=['0.0.0.0'], pihole_ipv6_records=False, pihole_dns_port=5353)
     run = run_role(tmp_path, 'pihole', role_vars)
     assert run.rc == 0, run
     plan = plan_of(run)
-    assert plan['published_ports'] == ['0.0.0.0:53:53/tcp', '0.0.0.0:53:53/udp', '0.0.0.0:80:80/tcp']
+    assert plan['published_ports'] == ['0.0.0.0:5353:53/tcp', '0.0.0.0:5353:53/udp', '0.0.0.0:80:80/tcp']
     # The host reaches a wildcard listener on loopback.
     assert plan['local_addresses'] == ['127.0.0.1']
     assert [record['answer'] for record in plan['records']] == ['192.168.11.20', '192.168.11.30']
@@ -88,8 +88,9 @@ def test_default_listen_address_comes_from_facts(tmp_path):
 
 @pytest.mark.parametrize('role, bad, message', [
     ('adguard_home', {'adguard_home_admin_password': 'short'}, 'at least 8 characters'),
-    ('adguard_home', {'adguard_home_web_port': 53}, 'must be different ports other than 53'),
-    ('adguard_home', {'adguard_home_setup_port': 80}, 'must be different ports other than 53'),
+    ('adguard_home', {'adguard_home_web_port': 53}, 'must be three different ports'),
+    ('adguard_home', {'adguard_home_setup_port': 80}, 'must be three different ports'),
+    ('pihole', {'pihole_dns_port': 80}, 'must differ from pihole_dns_port'),
     ('adguard_home', {'adguard_home_image_digest': 'latest'}, 'sha256:<64 hex digits>'),
     ('adguard_home', {'adguard_home_upstream_dns': []}, 'at least one resolver'),
     ('adguard_home', {'adguard_home_upstream_mode': 'random'}, 'adguard_home_upstream_mode'),
