@@ -40,6 +40,8 @@ class Measurement:
         self.first = first
         self.noop = noop
         self.noop_changed = noop_changed
+        # Other work on the machine inflates the figures: show how busy it was.
+        self.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
     @property
     def ratio(self):
@@ -47,8 +49,9 @@ class Measurement:
 
     def row(self):
         note = "" if not self.noop_changed else " (no-op run changed %d hosts!)" % self.noop_changed
-        return "| %5d | %5d | %5d | %11.1f | %7.1f | %12.0f %% | %10.2f |%s" % (
-            self.sites, self.hosts, self.forks, self.first, self.noop, 100 * self.ratio, self.first / self.sites, note)
+        return "| %5d | %5d | %5d | %11.1f | %7.1f | %11.0f %% | %10.2f | %7.1f |%s" % (
+            self.sites, self.hosts, self.forks, self.first, self.noop, 100 * self.ratio, self.first / self.sites,
+            self.load, note)
 
 
 def measure(count, forks):
@@ -89,7 +92,7 @@ def main(argv=None):
         platform.platform(terse=True), os.cpu_count() or 0, load, platform.python_version()))
     print("3 hosts per site (DNS server, router, client), all local; layers: preflight, DNS records "
           "(stand-ins), router DHCP (dnsmasq drop-in), hosts entries; verify skipped.\n", flush=True)
-    header = "| sites | hosts | forks | first run s | no-op s | no-op/first % | s per site |"
+    header = "| sites | hosts | forks | first run s | no-op s | no-op/first % | s per site | load 1m |"
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|", flush=True)
     results = []
@@ -103,10 +106,14 @@ def main(argv=None):
     print("no-op/first: worst %.0f %% at %d sites (target <= %.0f %%): %s" % (
         100 * worst.ratio, worst.sites, 100 * NOOP_TARGET, "met" if worst.ratio <= NOOP_TARGET else "NOT met"))
     if len(results) > 1:
+        low, high = results[0], results[-1]
         for name, pick in (("first run", lambda r: r.first), ("no-op run", lambda r: r.noop)):
             value = slope([(result.sites, pick(result)) for result in results])
-            print("%s growth: time ~ sites^%.2f (sublinear below 1): %s" % (
-                name, value, "sublinear" if value < 1 else "NOT sublinear"))
+            verdict = "less than linear" if value <= 0.9 else ("about linear" if value < 1.1 else "MORE than linear")
+            print("%s: x%.1f sites -> x%.1f time; time ~ sites^%.2f: %s" % (
+                name, high.sites / low.sites, pick(high) / pick(low), value, verdict))
+    print("load 1m: the machine's load average after each size; above the number of CPUs, other work "
+          "inflated the figures.")
     return 0
 
 
