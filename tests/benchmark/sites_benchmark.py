@@ -37,8 +37,10 @@ class Measurement:
         self.sites = sites
         self.hosts = hosts
         self.forks = forks
-        self.first = first
-        self.noop = noop
+        self.first = first.seconds
+        self.noop = noop.seconds
+        self.first_cpu = first.cpu_seconds
+        self.noop_cpu = noop.cpu_seconds
         self.noop_changed = noop_changed
         # Other work on the machine inflates the figures: show how busy it was.
         self.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -49,9 +51,9 @@ class Measurement:
 
     def row(self):
         note = "" if not self.noop_changed else " (no-op run changed %d hosts!)" % self.noop_changed
-        return "| %5d | %5d | %5d | %11.1f | %7.1f | %11.0f %% | %10.2f | %7.1f |%s" % (
+        return "| %5d | %5d | %5d | %11.1f | %7.1f | %11.0f %% | %10.2f | %11.0f | %11.0f | %7.1f |%s" % (
             self.sites, self.hosts, self.forks, self.first, self.noop, 100 * self.ratio, self.first / self.sites,
-            self.load, note)
+            self.first_cpu, self.noop_cpu, self.load, note)
 
 
 def measure(count, forks):
@@ -68,7 +70,7 @@ def measure(count, forks):
             if noop.rc != 0:
                 raise SystemExit("no-op run with %d sites failed:\n%s" % (count, noop.summary()))
             changed = sum(1 for stats in noop.stats.values() if stats["changed"])
-            return Measurement(count, lab.host_count, forks, first.seconds, noop.seconds, changed)
+            return Measurement(count, lab.host_count, forks, first, noop, changed)
 
 
 def slope(points):
@@ -92,7 +94,8 @@ def main(argv=None):
         platform.platform(terse=True), os.cpu_count() or 0, load, platform.python_version()))
     print("3 hosts per site (DNS server, router, client), all local; layers: preflight, DNS records "
           "(stand-ins), router DHCP (dnsmasq drop-in), hosts entries; verify skipped.\n", flush=True)
-    header = "| sites | hosts | forks | first run s | no-op s | no-op/first % | s per site | load 1m |"
+    header = ("| sites | hosts | forks | first run s | no-op s | no-op/first % | s per site "
+              "| first CPU s | no-op CPU s | load 1m |")
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|", flush=True)
     results = []
@@ -112,8 +115,10 @@ def main(argv=None):
             verdict = "less than linear" if value <= 0.9 else ("about linear" if value < 1.1 else "MORE than linear")
             print("%s: x%.1f sites -> x%.1f time; time ~ sites^%.2f: %s" % (
                 name, high.sites / low.sites, pick(high) / pick(low), value, verdict))
+    print("CPU s: user+system seconds of ansible-playbook and all it ran; unlike wall time it hardly depends on "
+          "other work on the machine. Wall time on an otherwise idle machine is at least CPU s / CPUs.")
     print("load 1m: the machine's load average after each size; above the number of CPUs, other work "
-          "inflated the figures.")
+          "inflated the wall times.")
     return 0
 
 

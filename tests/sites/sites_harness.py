@@ -29,6 +29,7 @@ behind them.
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -179,6 +180,12 @@ class StandinProcess:
         return addresses(dns_query(self.dns_port, name, rdtype, host=self.host), rdtype)
 
 
+def _children_cpu():
+    """CPU seconds of this process's finished children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Site:
     """One generated site: its service model, choices, stand-in and the files its layers write."""
 
@@ -299,12 +306,14 @@ class Site:
 class PlaybookRun:
     """One ansible-playbook run: wall time, return code and its JSON callback output."""
 
-    def __init__(self, argv, proc, seconds):
+    def __init__(self, argv, proc, seconds, cpu_seconds):
         self.argv = argv
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
         self.seconds = seconds
+        # User + system time of ansible-playbook and everything it ran (load-independent).
+        self.cpu_seconds = cpu_seconds
         try:
             self.data = json.loads(proc.stdout)
         except ValueError:
@@ -416,9 +425,10 @@ class SitesLab:
         """Run site.yml over every site once; skipped: verify (no network behind the sites), deployment."""
         argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory, SITE_PLAYBOOK, "--forks", str(self.forks),
                 "--skip-tags", ",".join(("verify",) + DEPLOY_TAGS)] + list(extra_args)
+        before = _children_cpu()
         started = time.monotonic()
         proc = subprocess.run(argv, capture_output=True, text=True, env=self.env(), cwd=self.root, check=False)
-        return PlaybookRun(argv, proc, time.monotonic() - started)
+        return PlaybookRun(argv, proc, time.monotonic() - started, _children_cpu() - before)
 
     def problems(self):
         return [problem for site in self.sites for problem in site.problems()]
