@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -225,8 +226,23 @@ class NetNS(object):
     def __init__(self):
         self.proc = subprocess.Popen(['unshare', '-n', 'sleep', '600'])
         self.prefix = ['nsenter', '-t', str(self.proc.pid), '-n']
+        # The child only leaves our namespace once unshare has run: entering it earlier would
+        # apply the test rulesets to the host (it did, under load). Wait until it is elsewhere.
+        deadline = time.monotonic() + 10
+        while not self.is_private():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError('unshare -n did not give the test a network namespace of its own')
+            time.sleep(0.01)
+
+    def is_private(self):
+        try:
+            return os.readlink('/proc/%d/ns/net' % self.proc.pid) != os.readlink('/proc/self/ns/net')
+        except OSError:
+            return False
 
     def nft(self, *args, **kwargs):
+        assert self.is_private(), 'refusing to run nft outside the test namespace'
         return subprocess.run(self.prefix + ['nft'] + list(args), capture_output=True, text=True, check=True, **kwargs)
 
     def ruleset(self):
