@@ -54,7 +54,7 @@ def expand_ports(ports):
 
 
 def split_host_port(server, default_port=53):
-    """'192.0.2.1' / '192.0.2.1:5353' / '[2001:db8::1]:53' / '2001:db8::1' -> (host, port)."""
+    """'192.168.11.20' / '127.0.0.1:5353' / '[2001:db8::1]:53' / '2001:db8::1' -> (host, port)."""
     match = re.match(r"^\[(.+)\](?::(\d+))?$", server)
     if match:
         return match.group(1), int(match.group(2) or default_port)

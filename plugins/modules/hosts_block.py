@@ -105,7 +105,7 @@ conflicts:
   type: list
   elements: str
   returned: always
-  sample: ["203.0.113.7 rustdesk.example.com"]
+  sample: ["192.168.11.20 rustdesk.example.com"]
 """
 
 import os

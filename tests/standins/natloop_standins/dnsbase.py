@@ -306,7 +306,7 @@ class DNSListener:
 class StaticZone:
     """Fake upstream for tests: answers its own records, NXDOMAIN for everything else.
 
-    ``add("nas.example", "A", "203.0.113.7")`` adds a record; ``queries`` lists the
+    ``add("nas.example", "A", "198.51.100.7")`` adds a record; ``queries`` lists the
     ``(name, type)`` pairs received, so a test can prove a query went upstream.
     """
 

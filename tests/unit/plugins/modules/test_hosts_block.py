@@ -78,8 +78,8 @@ def test_custom_marker_and_find_block():
 
 
 def test_conflicting_lines_outside_the_block():
-    data = b'203.0.113.7 rustdesk.example.com\n# 1.2.3.4 rd\n' + BLOCK
-    assert conflicting_lines(data, ['rustdesk.example.com', 'rd']) == ['203.0.113.7 rustdesk.example.com']
+    data = b'198.51.100.7 rustdesk.example.com\n# 1.2.3.4 rd\n' + BLOCK
+    assert conflicting_lines(data, ['rustdesk.example.com', 'rd']) == ['198.51.100.7 rustdesk.example.com']
 
 
 def test_write_file_atomic_keeps_mode(tmp_path):
