@@ -21,9 +21,9 @@ ANSIBLE_TEST_PIP := 24.2
 # One lab per machine (fixed subnets and bridge names): every lab user takes this lock.
 LAB_LOCK := flock /tmp/natloop-lab.lock
 
-# Scenarios make test runs, in order. The DNS-server scenarios (adguard_home, pihole,
-# split_dns_adguard, split_dns_pihole) exist but are not in this list yet: README, "Known gaps".
-MOLECULE_SCENARIOS ?= lab hairpin hosts adguard_home pihole split_dns_adguard split_dns_pihole
+# Scenarios make test runs, in order: the failure itself, then each fix end to end, then the
+# DNS-server roles on their own (port conflicts, wrong password).
+MOLECULE_SCENARIOS ?= lab hairpin hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
 .PHONY: help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark
 

@@ -28,20 +28,6 @@ options:
       - Password for HTTP Basic authentication.
       - If not set, the environment variable E(NATLOOP_ADGUARD_PASSWORD) is used.
     type: str
-  validate_certs:
-    description:
-      - Whether to validate the server's TLS certificate when O(url) uses HTTPS.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file with the CA certificate(s) to validate the server's certificate with.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for each HTTP request.
-    type: int
-    default: 10
 notes:
   - The module authenticates with HTTP Basic on every request and never sends a session cookie.
   - A request answered with HTTP 401 or 403 is never retried. AdGuard Home blocks the client address for

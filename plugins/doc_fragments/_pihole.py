@@ -26,22 +26,8 @@ options:
     type: str
     aliases:
       - app_password
-  validate_certs:
-    description:
-      - Whether to validate the server's TLS certificate when O(url) uses HTTPS.
-      - Pi-hole's own certificate is self-signed for C(pi.hole); use V(false), O(ca_path), or plain HTTP.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file with the CA certificate(s) to validate the server's certificate with.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for each HTTP request.
-    type: int
-    default: 10
 notes:
+  - Pi-hole's own HTTPS certificate is self-signed for C(pi.hole); use plain HTTP, O(ca_path), or O(validate_certs=false).
   - Each module run opens one API session and always closes it, also when the run fails, so runs never use up
     Pi-hole's API seats (16 by default). The session ID goes in the C(X-FTL-SID) header.
   - HTTP 429 (login rate limit, no free seat), 5xx answers and refused connections (FTL restarting) are retried

@@ -24,6 +24,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._http import (
     HttpClient,
     HttpError,
     RetryPolicy,
+    transport_argument_spec,
 )
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
     BackendError,
@@ -46,14 +47,13 @@ RETRY_POLICY = RetryPolicy(attempts=4, initial_delay=0.5, max_delay=4.0, budget=
 
 
 def connection_argument_spec():
-    return dict(
+    spec = dict(
         url=dict(type='str', required=True, fallback=(env_fallback, ['NATLOOP_ADGUARD_URL'])),
         username=dict(type='str', fallback=(env_fallback, ['NATLOOP_ADGUARD_USERNAME'])),
         password=dict(type='str', no_log=True, fallback=(env_fallback, ['NATLOOP_ADGUARD_PASSWORD'])),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='int', default=10),
     )
+    spec.update(transport_argument_spec())
+    return spec
 
 
 CONNECTION_REQUIRED_TOGETHER = [('username', 'password')]

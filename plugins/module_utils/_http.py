@@ -21,6 +21,15 @@ from urllib.error import HTTPError, URLError
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import open_url
 
+def transport_argument_spec():
+    """The TLS and timeout options every HTTP-speaking module takes (doc fragment natloop.lan._http)."""
+    return dict(
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='int', default=10),
+    )
+
+
 # Tests replace this to run retries without waiting.
 sleep = time.sleep
 

@@ -27,6 +27,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._http import (
     HttpClient,
     HttpError,
     RetryPolicy,
+    transport_argument_spec,
 )
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
     BackendError,
@@ -63,14 +64,13 @@ ENV_FORCED_HINT = (
 
 
 def connection_argument_spec():
-    return dict(
+    spec = dict(
         url=dict(type='str', required=True, fallback=(env_fallback, ['NATLOOP_PIHOLE_URL'])),
         password=dict(type='str', no_log=True, aliases=['app_password'],
                       fallback=(env_fallback, ['NATLOOP_PIHOLE_PASSWORD'])),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='int', default=10),
     )
+    spec.update(transport_argument_spec())
+    return spec
 
 
 def record_argument_spec():

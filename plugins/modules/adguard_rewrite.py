@@ -19,6 +19,7 @@ author:
   - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._adguard
+  - natloop.lan._http
   - natloop.lan._attributes
   - natloop.lan._attributes.ACTIONGROUP_ADGUARD
 attributes:

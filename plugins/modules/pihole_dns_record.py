@@ -24,6 +24,7 @@ author:
   - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._pihole
+  - natloop.lan._http
   - natloop.lan._attributes
   - natloop.lan._attributes.ACTIONGROUP_PIHOLE
 attributes:

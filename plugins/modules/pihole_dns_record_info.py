@@ -15,6 +15,7 @@ author:
   - natloop.lan contributors (@natloop)
 extends_documentation_fragment:
   - natloop.lan._pihole
+  - natloop.lan._http
   - natloop.lan._attributes
   - natloop.lan._attributes.INFO_MODULE
   - natloop.lan._attributes.ACTIONGROUP_PIHOLE
