@@ -21,6 +21,7 @@ from urllib.error import HTTPError, URLError
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import open_url
 
+
 def transport_argument_spec():
     """The TLS and timeout options every HTTP-speaking module takes (doc fragment natloop.lan._http)."""
     return dict(
