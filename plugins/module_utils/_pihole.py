@@ -14,6 +14,11 @@ new ``dns.hosts`` and/or ``dns.cnameRecords`` lists, built from the lists just r
 the module does not manage are passed through unchanged. FTL validates the whole request and
 applies all of it or nothing, and it restarts at most once (only when cnameRecords changed).
 The requests after that restart (re-read, logout) are retried while FTL comes back.
+
+FTL answers a PATCH with its whole configuration as it holds it after the change. When only
+``dns.hosts`` changed (no restart), that answer is the re-read: a run that adds any number of
+A/AAAA records makes 4 requests (login, read, write, logout). After a restart the lists are read
+again, which also proves FTL came back with them.
 """
 
 import contextlib
@@ -179,17 +184,21 @@ class PiholeClient(object):
 
     def get_dns_config(self):
         data = self._call('GET', '/config/dns', what='reading dns config').json() or {}
-        try:
-            dns = data['config']['dns']
-        except (KeyError, TypeError):
+        dns = _dns_section(data)
+        if dns is None:
             raise BackendError('Pi-hole returned an unexpected config: {0!r}'.format(data)[:500])
         return dns
 
     def patch_dns(self, changes):
+        """Send the changed lists; return the dns section of FTL's answer, or None if it has none."""
         try:
-            self.http.request('PATCH', '/config', json_body={'config': {'dns': changes}})
+            response = self.http.request('PATCH', '/config', json_body={'config': {'dns': changes}})
         except HttpError as error:
             raise BackendError(self._patch_failure(error, changes), status=error.status)
+        try:
+            return _dns_section(response.json())
+        except HttpError:  # an answer that is not JSON: the lists are read again instead
+            return None
 
     def _patch_failure(self, error, changes):
         names = ' and '.join('dns.' + name for name in sorted(changes))
@@ -203,6 +212,14 @@ class PiholeClient(object):
             return 'Pi-hole refused the new {0} list, nothing was changed: {1}'.format(
                 names, ': '.join(part for part in (message, hint) if part))
         return self.explain(error, 'writing ' + names)
+
+
+def _dns_section(data):
+    try:
+        dns = data['config']['dns']
+    except (KeyError, TypeError):
+        return None
+    return dns if isinstance(dns, dict) else None
 
 
 def _parse_hosts_line(line):
@@ -265,7 +282,9 @@ class PiholeBackend(object):
                 self.warn('Could not log out of Pi-hole ({0}); the session expires after 30 idle minutes.'.format(error.msg))
 
     def read(self):
-        dns = self.client.get_dns_config()
+        return self._records(self.client.get_dns_config())
+
+    def _records(self, dns):
         records = []
         for name in ('hosts', 'cnameRecords'):
             lines = dns.get(name) or []
@@ -299,8 +318,12 @@ class PiholeBackend(object):
         for name in ('hosts', 'cnameRecords'):
             if new_lists[name] != self.lists[name]:
                 changes[name] = new_lists[name]
-        if changes:
-            self.client.patch_dns(changes)
+        if not changes:
+            return None
+        answer = self.client.patch_dns(changes)
+        if answer is None or 'cnameRecords' in changes or not all(name in answer for name in self.lists):
+            return None
+        return self._records(answer)
 
     def render(self, plan):
         """The complete new lists: stored lines minus dropped names, plus new lines."""

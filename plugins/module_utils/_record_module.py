@@ -7,12 +7,14 @@
 """The run of a record module, the same for every backend.
 
 validate everything -> open session -> read once -> plan -> (check mode: stop here)
--> write what the plan needs -> read again -> verify -> close session -> report.
+-> write what the plan needs -> read again (or take the write's answer) -> verify -> close
+session -> report.
 
 A backend object provides: ``rules`` (RecordRules), ``session()`` (context manager, opened
 once per run and always closed), ``read()`` (list of Record), ``prepare(wanted, current)``
 (returns the wanted records and the attribute names to compare on this server) and
-``apply(plan)`` (carries out the plan's changes).
+``apply(plan)`` (carries out the plan's changes; returns the records the server reports holding
+after the write when its answer carries them, else None and they are read again).
 """
 
 from ansible_collections.natloop.lan.plugins.module_utils._records import (
@@ -86,8 +88,9 @@ def run_sync(module, backend):
             plan = build_plan(current, wanted, state, purge=purge, scope=scope, attributes=attributes)
             after = plan.after
             if plan.changes and not module.check_mode:
-                backend.apply(plan)
-                actual = backend.read()
+                actual = backend.apply(plan)
+                if actual is None:
+                    actual = backend.read()
                 differences = verify(plan, actual)
                 if differences:
                     raise BackendError(

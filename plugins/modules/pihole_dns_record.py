@@ -14,7 +14,8 @@ description:
     record for one name are two records and coexist.
   - The module logs in once, reads both lists in one request, and writes all changes in one request
     (C(PATCH /api/config) with the complete new lists; entries it does not manage are kept as they are). Then it
-    reads again, fails if Pi-hole does not hold what was written, and logs out.
+    checks what Pi-hole holds (in the answer to the write, or by reading again after a CNAME change restarted
+    FTL), fails if that is not what was written, and logs out.
   - Changing C(dns.cnameRecords) restarts Pi-hole's DNS server (FTL); this happens at most once per run. Runs
     that only change A/AAAA records cause no restart.
   - Entries stored more than once are collapsed to one. A host line with several names is split only when one of

@@ -333,9 +333,7 @@ class FakePihole(FakeServer):
             if sid not in self.sessions:
                 return self._error(401, 'unauthorized', 'Unauthorized', None)
         if request.path == '/api/config/dns' and request.method == 'GET':
-            return self._json(200, {'config': {'dns': {
-                'upstreams': ['127.0.0.1#9'], 'hosts': list(self.hosts), 'cnameRecords': list(self.cnames),
-            }}})
+            return self._json(200, self._config())
         if request.path == '/api/config' and request.method == 'PATCH':
             return self._patch(request)
         return self._error(404, 'not_found', 'Not found', request.path)
@@ -401,7 +399,13 @@ class FakePihole(FakeServer):
         if restart:
             self.restarts += 1
             self.down_for = self.restart_downtime
-        return self._json(200, {'config': {'dns': dns}})
+        # Like FTL (api_config_get at the end of the PATCH handler): the whole config after the change.
+        return self._json(200, self._config())
+
+    def _config(self):
+        return {'config': {'dns': {
+            'upstreams': ['127.0.0.1#9'], 'hosts': list(self.hosts), 'cnameRecords': list(self.cnames),
+        }}}
 
     @staticmethod
     def _host_problem(line):
