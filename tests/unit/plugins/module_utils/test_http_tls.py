@@ -99,7 +99,7 @@ def test_one_context_per_client_not_per_request(https_server, monkeypatch):
     _http_make_context = _http.make_context
     monkeypatch.setattr(_http, 'make_context', counting_make_context)
     client = HttpClient(url, ca_path=cert, timeout=5)
-    for _ in range(3):
+    for _attempt in range(3):
         client.request('GET', '/')
     assert built == [dict(cafile=cert, validate_certs=True)]
 
