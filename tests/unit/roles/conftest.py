@@ -11,6 +11,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import importlib.util
 import json
 import os
 import shutil
@@ -24,6 +25,15 @@ REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
 FAKES = os.path.join(HERE, 'fakes')
 COLLECTIONS = os.path.join(REPO, '.collections')
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+
+
+def load_role_file(role, filename):
+    """Import a Python script shipped in a role's files/ directory, to test its functions directly."""
+    path = os.path.join(REPO, 'roles', role, 'files', filename)
+    spec = importlib.util.spec_from_file_location(os.path.splitext(filename)[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class PlaybookRun(object):

@@ -12,7 +12,6 @@ with DNSStubListener=no does. The helper's own logic is tested directly as well.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import importlib.util
 import json
 import os
 import socket
@@ -22,19 +21,10 @@ import sys
 
 import pytest
 
-from conftest import COLLECTIONS, PLAYBOOK, REPO, PlaybookRun
+from conftest import COLLECTIONS, PLAYBOOK, REPO, PlaybookRun, load_role_file
 
 HELPER = os.path.join(REPO, 'roles', '_dns_server', 'files', 'natloop_port_holders.py')
-
-
-def load_helper():
-    spec = importlib.util.spec_from_file_location('natloop_port_holders', HELPER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-holders = load_helper()
+holders = load_role_file('_dns_server', 'natloop_port_holders.py')
 
 
 def hex_address(address):

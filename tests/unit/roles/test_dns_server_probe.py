@@ -8,7 +8,6 @@ upstream and the AdGuard Home stand-in from tests/conftest.py)."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import importlib.util
 import json
 import os
 import socket
@@ -18,19 +17,10 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_role_file
 
 PROBE = os.path.join(REPO, 'roles', '_dns_server', 'files', 'natloop_dns_probe.py')
-
-
-def load_probe():
-    spec = importlib.util.spec_from_file_location('natloop_dns_probe', PROBE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-probe = load_probe()
+probe = load_role_file('_dns_server', 'natloop_dns_probe.py')
 
 
 def server_of(upstream):
