@@ -75,6 +75,28 @@ def rewrite_info_argument_spec():
     return spec
 
 
+UPSTREAM_MODES = ('load_balance', 'parallel', 'fastest_addr')
+
+# The settings adguard_settings manages, in the order they are read and written.
+SETTINGS = ('upstream_dns', 'bootstrap_dns', 'upstream_mode', 'filtering_enabled', 'rewrites_enabled',
+            'protection_enabled')
+# The settings that POST /control/dns_config takes (it takes partial JSON: the others stay).
+DNS_CONFIG_SETTINGS = ('upstream_dns', 'bootstrap_dns', 'upstream_mode')
+
+
+def settings_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(
+        upstream_dns=dict(type='list', elements='str'),
+        bootstrap_dns=dict(type='list', elements='str'),
+        upstream_mode=dict(type='str', choices=list(UPSTREAM_MODES)),
+        filtering_enabled=dict(type='bool'),
+        rewrites_enabled=dict(type='bool'),
+        protection_enabled=dict(type='bool'),
+    )
+    return spec
+
+
 class AdGuardClient(object):
     """The rewrite endpoints of one AdGuard Home instance, with HTTP Basic auth and no cookies."""
 
@@ -143,6 +165,12 @@ class AdGuardClient(object):
             if error.status in (404, 405):
                 return None
             raise BackendError(self.explain(error, 'reading rewrite settings'), status=error.status)
+
+    def get(self, path, what):
+        return self._call('GET', path, what=what).json()
+
+    def post(self, path, body, what, method='POST'):
+        self._call(method, path, body, what=what)
 
     def add(self, domain, answer, enabled=None):
         body = OrderedDict([('domain', domain), ('answer', answer)])
@@ -254,3 +282,91 @@ def _distinct_refs(records):
     for record in records:
         seen[record.ref] = True
     return list(seen)
+
+
+class AdGuardSettingsBackend(object):
+    """Upstreams, filtering, rewrites and protection: read from four endpoints, each only when asked."""
+
+    label = 'AdGuard Home'
+
+    def __init__(self, client, warn):
+        self.client = client
+        self.warn = warn
+        self.filtering_interval = None
+        self.rewrites_switchable = None
+
+    @classmethod
+    def from_module(cls, module):
+        return cls(AdGuardClient.from_params(module.params), module.warn)
+
+    @contextlib.contextmanager
+    def session(self):
+        yield
+
+    def read(self, names):
+        # Always first, and never retried on 401: the one request that proves the credentials.
+        status = self.client.get('/control/status', 'reading the status (login)') or {}
+        current = OrderedDict()
+        if any(name in DNS_CONFIG_SETTINGS for name in names):
+            info = self.client.get('/control/dns_info', 'reading the upstream DNS settings') or {}
+            current['upstream_dns'] = info.get('upstream_dns') or []
+            current['bootstrap_dns'] = info.get('bootstrap_dns') or []
+            # An empty mode is AdGuard Home's default, load balancing.
+            current['upstream_mode'] = info.get('upstream_mode') or 'load_balance'
+        if 'filtering_enabled' in names:
+            filtering = self.client.get('/control/filtering/status', 'reading the filtering settings') or {}
+            current['filtering_enabled'] = bool(filtering.get('enabled'))
+            self.filtering_interval = filtering.get('interval')
+        if 'rewrites_enabled' in names:
+            settings = self.client.rewrite_settings()
+            # Before v0.107.68 rewrites cannot be switched off: they are always on.
+            current['rewrites_enabled'] = True if settings is None else bool(settings.get('enabled'))
+            self.rewrites_switchable = settings is not None
+        if 'protection_enabled' in names:
+            current['protection_enabled'] = _protection_state(status)
+        return OrderedDict((name, current.get(name)) for name in names)
+
+    def validate(self, changes):
+        if 'rewrites_enabled' in changes and not self.rewrites_switchable:
+            raise BackendError('This AdGuard Home (before v0.107.68) cannot switch rewrites off; '
+                               'leave rewrites_enabled unset or true.')
+
+    def write(self, changes):
+        dns_config = OrderedDict((name, changes[name]) for name in DNS_CONFIG_SETTINGS if name in changes)
+        if dns_config:
+            self.client.post('/control/dns_config', dns_config, 'setting ' + ', '.join(dns_config))
+        if 'filtering_enabled' in changes:
+            # The interval is sent back as read: the endpoint wants both fields.
+            interval = self.filtering_interval if self.filtering_interval is not None else 24
+            self.client.post('/control/filtering/config', {'enabled': changes['filtering_enabled'], 'interval': interval},
+                             'switching filtering {0}'.format(_on_off(changes['filtering_enabled'])))
+        if 'rewrites_enabled' in changes:
+            self.validate(changes)
+            self.client.post('/control/rewrite/settings/update', {'enabled': changes['rewrites_enabled']},
+                             'switching rewrites {0}'.format(_on_off(changes['rewrites_enabled'])), method='PUT')
+        if 'protection_enabled' in changes:
+            self._set_protection(changes['protection_enabled'])
+
+    def _set_protection(self, enabled):
+        what = 'switching protection {0}'.format(_on_off(enabled))
+        try:
+            # No duration: the change lasts until changed again, which also ends a timed pause.
+            self.client.http.request('POST', '/control/protection', json_body={'enabled': enabled})
+        except HttpError as error:
+            if error.status not in (404, 405):
+                raise BackendError(self.client.explain(error, what), status=error.status, url=error.url)
+            # Before v0.107.28 protection is a field of the DNS settings.
+            self.client.post('/control/dns_config', {'protection_enabled': enabled}, what)
+
+
+def _protection_state(status):
+    """True or False, or a string saying that protection is paused and comes back by itself."""
+    enabled = bool(status.get('protection_enabled'))
+    remaining = status.get('protection_disabled_duration') or 0
+    if not enabled and remaining > 0:
+        return 'paused for {0} more seconds'.format(int(remaining) // 1000)
+    return enabled
+
+
+def _on_off(value):
+    return 'on' if value else 'off'

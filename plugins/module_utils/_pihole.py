@@ -88,6 +88,16 @@ def record_argument_spec():
     return spec
 
 
+def settings_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(blocking=dict(type='bool', required=True))
+    return spec
+
+
+# The settings pihole_settings manages.
+SETTINGS = ('blocking',)
+
+
 def record_info_argument_spec():
     spec = connection_argument_spec()
     spec.update(info_argument_spec())
@@ -182,6 +192,18 @@ class PiholeClient(object):
             self.sid = None
             self.http.headers.pop('X-FTL-SID', None)
 
+    def get_blocking(self):
+        data = self._call('GET', '/dns/blocking', what='reading whether Pi-hole blocks').json() or {}
+        # FTL sends 'failure' when its resolver is down; its API spec says 'failed'.
+        if data.get('blocking') not in ('enabled', 'disabled', 'failure', 'failed', 'unknown'):
+            raise BackendError('Pi-hole returned an unexpected blocking state: {0!r}'.format(data)[:500])
+        return data
+
+    def set_blocking(self, enabled):
+        # timer null: the change lasts until changed again, which also ends a timed pause.
+        self._call('POST', '/dns/blocking', {'blocking': enabled, 'timer': None},
+                   what='switching blocking {0}'.format('on' if enabled else 'off'))
+
     def get_dns_config(self):
         data = self._call('GET', '/config/dns', what='reading dns config').json() or {}
         dns = _dns_section(data)
@@ -212,6 +234,19 @@ class PiholeClient(object):
             return 'Pi-hole refused the new {0} list, nothing was changed: {1}'.format(
                 names, ': '.join(part for part in (message, hint) if part))
         return self.explain(error, 'writing ' + names)
+
+
+@contextlib.contextmanager
+def _session(client, warn):
+    """Log in once, and always log out again: Pi-hole has only 16 API seats."""
+    client.login()
+    try:
+        yield
+    finally:
+        try:
+            client.logout()
+        except HttpError as error:
+            warn('Could not log out of Pi-hole ({0}); the session expires after 30 idle minutes.'.format(error.msg))
 
 
 def _dns_section(data):
@@ -270,16 +305,8 @@ class PiholeBackend(object):
     def from_module(cls, module):
         return cls(PiholeClient.from_params(module.params), module.warn)
 
-    @contextlib.contextmanager
     def session(self):
-        self.client.login()
-        try:
-            yield
-        finally:
-            try:
-                self.client.logout()
-            except HttpError as error:
-                self.warn('Could not log out of Pi-hole ({0}); the session expires after 30 idle minutes.'.format(error.msg))
+        return _session(self.client, self.warn)
 
     def read(self):
         return self._records(self.client.get_dns_config())
@@ -372,3 +399,41 @@ def _join_hosts(parsed, names):
 def _join_cname(parsed, aliases):
     target, ttl = parsed[1], parsed[2]
     return ','.join(aliases + [target] + ([str(ttl)] if ttl is not None else []))
+
+
+class PiholeSettingsBackend(object):
+    """Blocking on or off, on one API session."""
+
+    label = 'Pi-hole'
+
+    def __init__(self, client, warn):
+        self.client = client
+        self.warn = warn
+
+    @classmethod
+    def from_module(cls, module):
+        return cls(PiholeClient.from_params(module.params), module.warn)
+
+    def session(self):
+        return _session(self.client, self.warn)
+
+    def read(self, names):
+        current = OrderedDict()
+        if 'blocking' in names:
+            current['blocking'] = _blocking_state(self.client.get_blocking())
+        return current
+
+    def write(self, changes):
+        if 'blocking' in changes:
+            self.client.set_blocking(changes['blocking'])
+
+
+def _blocking_state(data):
+    """True or False, or a string when a timer will flip it (or FTL could not apply it)."""
+    state = data.get('blocking')
+    timer = data.get('timer')
+    if state in ('enabled', 'disabled') and timer is None:
+        return state == 'enabled'
+    if timer is not None:
+        return '{0} for {1} more seconds'.format(state, int(timer))
+    return state
