@@ -327,11 +327,13 @@ class AdGuardSettingsBackend(object):
         return OrderedDict((name, current.get(name)) for name in names)
 
     def validate(self, changes):
+        """Fail before any write (and in check mode) on a change this server cannot make."""
         if 'rewrites_enabled' in changes and not self.rewrites_switchable:
             raise BackendError('This AdGuard Home (before v0.107.68) cannot switch rewrites off; '
                                'leave rewrites_enabled unset or true.')
 
     def write(self, changes):
+        self.validate(changes)
         dns_config = OrderedDict((name, changes[name]) for name in DNS_CONFIG_SETTINGS if name in changes)
         if dns_config:
             self.client.post('/control/dns_config', dns_config, 'setting ' + ', '.join(dns_config))
@@ -341,7 +343,6 @@ class AdGuardSettingsBackend(object):
             self.client.post('/control/filtering/config', {'enabled': changes['filtering_enabled'], 'interval': interval},
                              'switching filtering {0}'.format(_on_off(changes['filtering_enabled'])))
         if 'rewrites_enabled' in changes:
-            self.validate(changes)
             self.client.post('/control/rewrite/settings/update', {'enabled': changes['rewrites_enabled']},
                              'switching rewrites {0}'.format(_on_off(changes['rewrites_enabled'])), method='PUT')
         if 'protection_enabled' in changes:

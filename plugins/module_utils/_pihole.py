@@ -423,6 +423,9 @@ class PiholeSettingsBackend(object):
             current['blocking'] = _blocking_state(self.client.get_blocking())
         return current
 
+    def validate(self, changes):
+        """Every Pi-hole v6 can switch blocking: nothing to refuse."""
+
     def write(self, changes):
         if 'blocking' in changes:
             self.client.set_blocking(changes['blocking'])

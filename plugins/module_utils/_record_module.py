@@ -17,6 +17,7 @@ once per run and always closed), ``read()`` (list of Record), ``prepare(wanted, 
 after the write when its answer carries them, else None and they are read again).
 """
 
+from ansible_collections.natloop.lan.plugins.module_utils._http import HttpError
 from ansible_collections.natloop.lan.plugins.module_utils._records import (
     RecordError,
     build_plan,
@@ -100,8 +101,8 @@ def run_sync(module, backend):
                 after = plan.managed(actual)
     except RecordError as exc:
         failure = dict(msg='Cannot reach the wanted state, nothing was changed: ' + ' | '.join(exc.problems), problems=exc.problems)
-    except BackendError as exc:
-        failure = dict(msg=exc.msg, **exc.details)
+    except (BackendError, HttpError) as exc:  # HttpError: an answer that is not the JSON it should be
+        failure = dict(msg=exc.msg, **getattr(exc, 'details', {}))
     if failure is not None:
         if plan is not None and plan.changes and not module.check_mode:
             failure['changes'] = [change.to_dict(rules) for change in plan.changes]
@@ -132,8 +133,8 @@ def run_info(module, backend):
     try:
         with backend.session():
             current = backend.read()
-    except BackendError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+    except (BackendError, HttpError) as exc:
+        module.fail_json(msg=exc.msg, **getattr(exc, 'details', {}))
     result = {'changed': False}
     result[rules.option] = _records_out(filter_records(current, scope), rules)
     module.exit_json(**result)

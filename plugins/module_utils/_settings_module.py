@@ -21,6 +21,7 @@ such as a pause with a timer, as a string that equals no wanted value.
 
 from collections import OrderedDict
 
+from ansible_collections.natloop.lan.plugins.module_utils._http import HttpError
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import BackendError
 
 
@@ -32,16 +33,18 @@ def wanted_settings(params, names):
 def run_settings(module, backend, wanted):
     before = after = None
     changes = OrderedDict()
+    writing = False
     try:
         with backend.session():
             before = backend.read(list(wanted))
-            differing = OrderedDict((name, value) for name, value in wanted.items() if before.get(name) != value)
-            if False:
-                backend.validate(differing)
-            changes = differing
+            changes = OrderedDict((name, value) for name, value in wanted.items() if before.get(name) != value)
+            # Before the first write, and in check mode too: a change the server cannot take fails the
+            # task with nothing written, and check mode does not predict a change that would fail.
+            backend.validate(changes)
             after = OrderedDict(before)
             after.update(changes)
             if changes and not module.check_mode:
+                writing = True
                 backend.write(changes)
                 after = backend.read(list(wanted))
                 wrong = ['{0} is {1!r}, want {2!r}'.format(name, after.get(name), value)
@@ -49,9 +52,9 @@ def run_settings(module, backend, wanted):
                 if wrong:
                     raise BackendError('{0} does not hold what was written: {1}'.format(backend.label, '; '.join(wrong)),
                                        differences=wrong)
-    except BackendError as exc:
-        failure = dict(msg=exc.msg, **exc.details)
-        if changes and not module.check_mode:
+    except (BackendError, HttpError) as exc:
+        failure = dict(msg=exc.msg, **getattr(exc, 'details', {}))
+        if writing:  # what was (perhaps partly) sent before the failure
             failure['changes'] = _changes_out(before, changes)
         module.fail_json(**failure)
 

@@ -134,17 +134,43 @@ def _agh_valid_cname_target(value):
     return all(re.match(r'^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$', label) for label in value.split('.'))
 
 
-class FakeAdGuard(FakeServer):
-    """AdGuard Home /control/rewrite/*. ``version`` is a (minor, patch) tuple of v0.107.x...:
-    'enabled' exists from patch 68, /rewrite/update from 33."""
+def _agh_plain_ip(spec):
+    for text in (spec, spec.rpartition(':')[0].strip('[]')):
+        try:
+            ipaddress.ip_address(text)
+            return True
+        except ValueError:
+            pass
+    return False
 
-    def __init__(self, username='admin', password='secret', patch=79, rewrites=None, setup_done=True):
+
+class FakeAdGuard(FakeServer):
+    """AdGuard Home /control/rewrite/*, status, protection, dns_info/dns_config and filtering.
+
+    ``patch`` is the x of v0.107.x: /control/protection exists from 28, /rewrite/update from 33,
+    'enabled' and /rewrite/settings* from 68."""
+
+    def __init__(self, username='admin', password='secret', patch=79, rewrites=None, setup_done=True,
+                 upstream_dns=('127.0.0.1:9',), bootstrap_dns=('127.0.0.1',), upstream_mode='load_balance',
+                 filtering_enabled=True, filtering_interval=24, rewrites_enabled=True, protection_enabled=True,
+                 protection_paused_ms=0, ignored=()):
         super(FakeAdGuard, self).__init__()
         self.username = username
         self.password = password
         self.patch = patch
         self.setup_done = setup_done
         self.failed_auth = 0
+        # The settings of adguard_settings, as AdGuardHome.yaml would hold them.
+        self.dns = {'upstream_dns': list(upstream_dns), 'bootstrap_dns': list(bootstrap_dns), 'fallback_dns': [],
+                    'upstream_mode': upstream_mode}
+        self.filtering_enabled = filtering_enabled
+        self.filtering_interval = filtering_interval
+        self.rewrites_enabled = rewrites_enabled
+        self.protection_enabled = protection_enabled
+        # Milliseconds left of a timed pause of protection (the fake clock never moves).
+        self.protection_paused_ms = protection_paused_ms
+        # Settings whose writes answer success but change nothing (a server that does not hold them).
+        self.ignored = set(ignored)
         self.rewrites = []
         for entry in rewrites or []:
             self.rewrites.append(dict(entry))
@@ -155,9 +181,23 @@ class FakeAdGuard(FakeServer):
     def has_enabled(self):
         return self.patch >= 68
 
+    @property
+    def has_protection_api(self):
+        return self.patch >= 28
+
     def is_write(self, request):
         return request.path in ('/control/rewrite/add', '/control/rewrite/delete', '/control/rewrite/update',
-                                '/control/rewrite/settings/update')
+                                '/control/rewrite/settings/update', '/control/dns_config', '/control/filtering/config',
+                                '/control/protection')
+
+    def settings(self):
+        """Every setting adguard_settings manages, as the server holds it (for assertions)."""
+        return {
+            'upstream_dns': self.dns['upstream_dns'], 'bootstrap_dns': self.dns['bootstrap_dns'],
+            'upstream_mode': self.dns['upstream_mode'], 'filtering_enabled': self.filtering_enabled,
+            'filtering_interval': self.filtering_interval, 'rewrites_enabled': self.rewrites_enabled,
+            'protection_enabled': self.protection_enabled, 'protection_paused_ms': self.protection_paused_ms,
+        }
 
     def fault_headers(self, status):
         return {'Content-Type': 'text/plain; charset=utf-8'}
@@ -191,11 +231,19 @@ class FakeAdGuard(FakeServer):
             '/control/rewrite/list': ('GET', self._list),
             '/control/rewrite/add': ('POST', self._add),
             '/control/rewrite/delete': ('POST', self._delete),
+            '/control/status': ('GET', self._status),
+            '/control/dns_info': ('GET', self._dns_info),
+            '/control/dns_config': ('POST', self._dns_config),
+            '/control/filtering/status': ('GET', self._filtering_status),
+            '/control/filtering/config': ('POST', self._filtering_config),
         }
+        if self.patch >= 28:
+            routes['/control/protection'] = ('POST', self._protection)
         if self.patch >= 33:
             routes['/control/rewrite/update'] = ('PUT', self._update)
         if self.patch >= 68:
             routes['/control/rewrite/settings'] = ('GET', self._settings)
+            routes['/control/rewrite/settings/update'] = ('PUT', self._settings_update)
         if request.path not in routes:
             return self._text(404, '404 page not found')
         method, handler = routes[request.path]
@@ -258,8 +306,88 @@ class FakeAdGuard(FakeServer):
                 return 200, {}, b''
         return self._text(400, 'target rule not found')
 
+    @staticmethod
+    def _json(data):
+        return 200, {'Content-Type': 'application/json'}, (json.dumps(data) + '\n').encode()
+
     def _settings(self, request):
-        return 200, {'Content-Type': 'application/json'}, b'{"enabled":true}\n'
+        return self._json({'enabled': self.rewrites_enabled})
+
+    def _settings_update(self, request):
+        body = request.json()
+        # Go's decoder: an absent or null "enabled" is false, so {} disables rewrites.
+        if 'rewrites_enabled' not in self.ignored:
+            self.rewrites_enabled = bool(body.get('enabled'))
+        return 200, {}, b''
+
+    def _status(self, request):
+        status = {
+            'version': 'v0.107.{0}'.format(self.patch), 'language': '', 'dns_addresses': ['127.0.0.1'],
+            'dns_port': 53, 'http_port': 80, 'protection_enabled': self.protection_enabled,
+            'dhcp_available': True, 'running': True,
+        }
+        if self.has_protection_api:
+            status['protection_disabled_duration'] = self.protection_paused_ms
+        if self.patch >= 70:
+            status['start_time'] = 1767225600000
+        return self._json(status)
+
+    def _dns_info(self, request):
+        info = dict((name, list(value) if isinstance(value, list) else value) for name, value in self.dns.items())
+        info.update(upstream_dns_file='', protection_enabled=self.protection_enabled, ratelimit=20,
+                    blocking_mode='default', blocking_ipv4='', blocking_ipv6='', cache_size=4194304,
+                    protection_disabled_until=None, default_local_ptr_upstreams=[])
+        return self._json(info)
+
+    def _dns_config(self, request):
+        body = request.json()
+        if not isinstance(body, dict):
+            return self._text(400, 'decoding request: json: cannot unmarshal into Go value of type dnsforward.jsonDNSConfig')
+        mode = body.get('upstream_mode')
+        if mode is not None and mode not in ('', 'load_balance', 'parallel', 'fastest_addr'):
+            return self._text(400, 'validating dns config: upstream_mode: bad value "{0}"'.format(mode))
+        upstreams = body.get('upstream_dns')
+        if upstreams is not None and not [line for line in upstreams
+                                          if line.strip() and not line.strip().startswith(('#', '[/'))]:
+            return self._text(400, 'validating dns config: upstream servers: no default upstreams specified')
+        for line in body.get('bootstrap_dns') or []:
+            if not _agh_plain_ip(line.strip()):
+                return self._text(400, 'validating dns config: checking bootstrap "{0}": not a plain ip address'.format(line))
+        # Partial JSON: only the fields present (and not null) change.
+        for name in ('upstream_dns', 'bootstrap_dns', 'fallback_dns', 'upstream_mode'):
+            if body.get(name) is not None and name not in self.ignored:
+                self.dns[name] = body[name]
+        if body.get('protection_enabled') is not None and 'protection_enabled' not in self.ignored:
+            self.protection_enabled = bool(body['protection_enabled'])
+        return 200, {}, b''
+
+    def _filtering_status(self, request):
+        return self._json({'filters': [{'id': 1, 'enabled': True, 'url': 'https://filters.example/1.txt',
+                                        'name': 'AdGuard DNS filter', 'rules_count': 1}],
+                           'whitelist_filters': [], 'user_rules': [],
+                           'interval': self.filtering_interval, 'enabled': self.filtering_enabled})
+
+    def _filtering_config(self, request):
+        body = request.json()
+        # Both fields are taken as sent: an absent interval is 0 (never update the lists).
+        interval = body.get('interval') or 0
+        if interval not in (0, 1, 12, 24, 72, 168):
+            return self._text(400, 'Unsupported interval')
+        if 'filtering_enabled' not in self.ignored:
+            self.filtering_enabled = bool(body.get('enabled'))
+            self.filtering_interval = interval
+        return 200, {}, b''
+
+    def _protection(self, request):
+        body = request.json()
+        enabled, duration = bool(body.get('enabled')), body.get('duration') or 0
+        if duration and enabled:
+            return self._text(400, 'Setting a duration is only allowed with protection disabling')
+        if 'protection_enabled' not in self.ignored:
+            # Without a duration the change is permanent, which also ends a timed pause.
+            self.protection_enabled = enabled
+            self.protection_paused_ms = duration
+        return 200, {'Content-Type': 'text/plain; charset=utf-8'}, b'OK\n'
 
 
 # ------------------------------------------------------------------------------------------------
@@ -270,14 +398,20 @@ _PIHOLE_HOST_RE = re.compile(r'^[A-Za-z0-9._-]+$')
 
 
 class FakePihole(FakeServer):
-    """Pi-hole v6 /api/auth, /api/config (GET, PATCH) for dns.hosts and dns.cnameRecords.
+    """Pi-hole v6 /api/auth, /api/config (GET, PATCH) for dns.hosts and dns.cnameRecords, /api/dns/blocking.
 
     A change of cnameRecords "restarts FTL": the next ``restart_downtime`` requests are refused.
     """
 
     def __init__(self, password='secret', app_password=None, app_sudo=False, hosts=None, cnames=None,
-                 env_forced=(), max_sessions=16, restart_downtime=2):
+                 env_forced=(), max_sessions=16, restart_downtime=2, blocking='enabled', blocking_timer=None,
+                 ignored=()):
         super(FakePihole, self).__init__()
+        # 'enabled', 'disabled', or 'failure' (FTL's DNS resolver is down); the timer in seconds.
+        self.blocking = blocking
+        self.blocking_timer = blocking_timer
+        # Settings whose writes answer success but change nothing (a server that does not hold them).
+        self.ignored = set(ignored)
         self.password = password
         self.app_password = app_password
         self.app_sudo = app_sudo
@@ -295,6 +429,8 @@ class FakePihole(FakeServer):
     def is_write(self, request):
         if request.path.startswith('/api/config'):
             return request.method in ('PATCH', 'PUT', 'DELETE', 'POST')
+        if request.path == '/api/dns/blocking':
+            return request.method == 'POST'
         return request.path.startswith('/api/action/')
 
     def fault_headers(self, status):
@@ -336,7 +472,37 @@ class FakePihole(FakeServer):
             return self._json(200, self._config())
         if request.path == '/api/config' and request.method == 'PATCH':
             return self._patch(request)
+        if request.path == '/api/dns/blocking':
+            return self._blocking(request)
         return self._error(404, 'not_found', 'Not found', request.path)
+
+    def _blocking_reply(self):
+        return self._json(200, {'blocking': self.blocking, 'timer': self.blocking_timer})
+
+    def _blocking(self, request):
+        # FTL src/api/dns.c get_blocking / set_blocking.
+        if request.method == 'GET':
+            return self._blocking_reply()
+        if request.method != 'POST':
+            return self._error(405, 'method_not_allowed', 'Method not allowed')
+        if self.blocking == 'failure':
+            return self._error(500, 'dns_failure', 'DNS resolver is not running')
+        try:
+            body = request.json()
+        except (ValueError, AttributeError):
+            return self._error(400, 'bad_request', 'Invalid request body data (no valid JSON)')
+        blocking = body.get('blocking') if isinstance(body, dict) else None
+        if not isinstance(blocking, bool):
+            return self._error(400, 'body_error', 'No "blocking" boolean in body data')
+        timer = body.get('timer')
+        timer = float(timer) if isinstance(timer, (int, float)) and not isinstance(timer, bool) and timer > 0 else None
+        target = 'enabled' if blocking else 'disabled'
+        if 'blocking' not in self.ignored:
+            if target == self.blocking:
+                self.blocking_timer = None      # no change: a running timer is deleted
+            else:
+                self.blocking, self.blocking_timer = target, timer
+        return self._blocking_reply()
 
     def _auth(self, request):
         if request.method == 'POST':

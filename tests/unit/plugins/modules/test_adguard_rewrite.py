@@ -373,3 +373,16 @@ def test_info_lists_everything_or_a_scope(run):
     assert [r['domain'] for r in result['rewrites']] == ['b.example.com']
     result = run(adguard_rewrite_info, server, dict(CONN, scope=['bad..scope']))
     assert result['failed'] is True and 'scope[0]' in result['msg']
+
+
+@pytest.mark.parametrize('module', [adguard_rewrite, adguard_rewrite_info])
+def test_a_list_that_is_not_json_fails_cleanly_with_nothing_written(run, module):
+    # A proxy or captive portal in front of the server answers HTML with status 200.
+    server = FakeAdGuard(rewrites=[rw('nas.lan', '10.0.0.1')])
+    server.handle = lambda request: (200, {'Content-Type': 'text/html'}, b'<html>portal</html>')
+    module_args = args([{'domain': 'nas.lan', 'answer': '10.0.0.2'}]) if module is adguard_rewrite else dict(CONN)
+    result = run(module, server, module_args)
+    assert result['failed'] is True and result['rc'] == 1
+    assert 'Invalid JSON in the answer to GET http://agh.test/control/rewrite/list' in result['msg']
+    assert server.calls() == [LIST]
+    assert server.rewrites == [rw('nas.lan', '10.0.0.1')]
