@@ -25,12 +25,12 @@ LAB_LOCK := flock /tmp/natloop-lab.lock
 # DNS-server roles on their own (port conflicts, wrong password).
 MOLECULE_SCENARIOS ?= lab hairpin hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
-.PHONY: help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark
+.PHONY: help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
 
 help:
 	@echo "make test   - lint, sanity, unit tests, molecule scenarios (what CI runs)"
 	@echo "make demo   - bring up the lab, run site.yml on it, print per-client reachability"
-	@echo "make unit | lint | sanity | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark"
+	@echo "make unit | lint | sanity | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab"
 
 bootstrap:
 	scripts/bootstrap-host.sh
@@ -82,6 +82,10 @@ demo: images link
 benchmark: bootstrap link
 	python tests/benchmark/records_benchmark.py
 	python tests/benchmark/sites_benchmark.py
+
+# First run with the DNS server's deployment vs no-op, one site on the lab.
+benchmark-lab: images link
+	python tests/benchmark/lab_site_benchmark.py
 
 clean: lab-down
 	rm -rf .build .cache
