@@ -192,16 +192,12 @@ class AdGuardClient(object):
                    what='updating rewrite {0} -> {1}'.format(target_domain, target_answer))
 
 
-class AdGuardBackend(object):
-    """Reads rewrites as Records and carries out plans with add, delete and update calls."""
-
-    rules = RULES
+class _AdGuardModuleBackend(object):
+    """What every AdGuard Home backend shares: a client built from the module's options, no session."""
 
     def __init__(self, client, warn):
         self.client = client
         self.warn = warn
-        # True/False once known: the list carries 'enabled' from v0.107.68 on.
-        self.enabled_supported = None
 
     @classmethod
     def from_module(cls, module):
@@ -211,6 +207,17 @@ class AdGuardBackend(object):
     def session(self):
         # HTTP Basic on every request: no login, no cookie, nothing to close.
         yield
+
+
+class AdGuardBackend(_AdGuardModuleBackend):
+    """Reads rewrites as Records and carries out plans with add, delete and update calls."""
+
+    rules = RULES
+
+    def __init__(self, client, warn):
+        super(AdGuardBackend, self).__init__(client, warn)
+        # True/False once known: the list carries 'enabled' from v0.107.68 on.
+        self.enabled_supported = None
 
     def read(self):
         records = []
@@ -284,24 +291,15 @@ def _distinct_refs(records):
     return list(seen)
 
 
-class AdGuardSettingsBackend(object):
+class AdGuardSettingsBackend(_AdGuardModuleBackend):
     """Upstreams, filtering, rewrites and protection: read from four endpoints, each only when asked."""
 
     label = 'AdGuard Home'
 
     def __init__(self, client, warn):
-        self.client = client
-        self.warn = warn
+        super(AdGuardSettingsBackend, self).__init__(client, warn)
         self.filtering_interval = None
         self.rewrites_switchable = None
-
-    @classmethod
-    def from_module(cls, module):
-        return cls(AdGuardClient.from_params(module.params), module.warn)
-
-    @contextlib.contextmanager
-    def session(self):
-        yield
 
     def read(self, names):
         # Always first, and never retried on 401: the one request that proves the credentials.

@@ -236,19 +236,6 @@ class PiholeClient(object):
         return self.explain(error, 'writing ' + names)
 
 
-@contextlib.contextmanager
-def _session(client, warn):
-    """Log in once, and always log out again: Pi-hole has only 16 API seats."""
-    client.login()
-    try:
-        yield
-    finally:
-        try:
-            client.logout()
-        except HttpError as error:
-            warn('Could not log out of Pi-hole ({0}); the session expires after 30 idle minutes.'.format(error.msg))
-
-
 def _dns_section(data):
     try:
         dns = data['config']['dns']
@@ -291,22 +278,38 @@ def _cname_line(record):
     return '{0},{1},{2}'.format(record.domain, record.answer, record.ttl)
 
 
-class PiholeBackend(object):
-    """Reads both lists as Records and writes each plan as one PATCH of the changed lists."""
-
-    rules = RULES
+class _PiholeModuleBackend(object):
+    """What every Pi-hole backend shares: a client built from the module's options, one session per run."""
 
     def __init__(self, client, warn):
         self.client = client
         self.warn = warn
-        self.lists = {'hosts': [], 'cnameRecords': []}
 
     @classmethod
     def from_module(cls, module):
         return cls(PiholeClient.from_params(module.params), module.warn)
 
+    @contextlib.contextmanager
     def session(self):
-        return _session(self.client, self.warn)
+        """Log in once, and always log out again: Pi-hole has only 16 API seats."""
+        self.client.login()
+        try:
+            yield
+        finally:
+            try:
+                self.client.logout()
+            except HttpError as error:
+                self.warn('Could not log out of Pi-hole ({0}); the session expires after 30 idle minutes.'.format(error.msg))
+
+
+class PiholeBackend(_PiholeModuleBackend):
+    """Reads both lists as Records and writes each plan as one PATCH of the changed lists."""
+
+    rules = RULES
+
+    def __init__(self, client, warn):
+        super(PiholeBackend, self).__init__(client, warn)
+        self.lists = {'hosts': [], 'cnameRecords': []}
 
     def read(self):
         return self._records(self.client.get_dns_config())
@@ -401,21 +404,10 @@ def _join_cname(parsed, aliases):
     return ','.join(aliases + [target] + ([str(ttl)] if ttl is not None else []))
 
 
-class PiholeSettingsBackend(object):
+class PiholeSettingsBackend(_PiholeModuleBackend):
     """Blocking on or off, on one API session."""
 
     label = 'Pi-hole'
-
-    def __init__(self, client, warn):
-        self.client = client
-        self.warn = warn
-
-    @classmethod
-    def from_module(cls, module):
-        return cls(PiholeClient.from_params(module.params), module.warn)
-
-    def session(self):
-        return _session(self.client, self.warn)
 
     def read(self, names):
         current = OrderedDict()

@@ -93,6 +93,17 @@ class FakeServer(object):
     def calls(self):
         return ['{0} {1}'.format(r.method, r.path) for r in self.requests]
 
+    def assert_basic_auth_json_no_cookie(self, username, password):
+        """Every request carried these Basic credentials and no cookie; every body was exactly JSON."""
+        token = 'Basic ' + base64.b64encode('{0}:{1}'.format(username, password).encode()).decode()
+        for request in self.requests:
+            assert request.headers['authorization'] == token, request
+            assert 'cookie' not in request.headers, request
+            if request.body is None:
+                assert 'content-type' not in request.headers, request
+            else:
+                assert request.headers['content-type'] == 'application/json', request
+
     # -- the open_url replacement
     def __call__(self, url, data=None, headers=None, method=None, **kwargs):
         request = Request(method or ('POST' if data else 'GET'), url, headers, data, kwargs)

@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-import base64
-
 import pytest
 
 from ansible_collections.natloop.lan.plugins.modules import adguard_rewrite, adguard_rewrite_info
@@ -54,14 +52,7 @@ def test_creates_missing_rewrites_with_one_list_and_a_confirming_reread(run):
 def test_wire_format_exact_json_content_type_basic_auth_no_cookie(run):
     server = FakeAdGuard()
     run(adguard_rewrite, server, args([{'domain': 'a.lan', 'answer': '10.0.0.1'}]))
-    token = 'Basic ' + base64.b64encode(b'admin:secret').decode()
-    for request in server.requests:
-        assert request.headers['authorization'] == token
-        assert 'cookie' not in request.headers
-        if request.body is None:
-            assert 'content-type' not in request.headers
-        else:
-            assert request.headers['content-type'] == 'application/json'
+    server.assert_basic_auth_json_no_cookie('admin', 'secret')
     add = [r for r in server.requests if r.path == '/control/rewrite/add'][0]
     assert add.json() == {'domain': 'a.lan', 'answer': '10.0.0.1'}
 

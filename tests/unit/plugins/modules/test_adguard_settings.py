@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-import base64
-
 import pytest
 
 from ansible_collections.natloop.lan.plugins.modules import adguard_settings
@@ -143,15 +141,8 @@ def test_wire_format_basic_auth_exact_json_and_no_cookie(run):
     server = FakeAdGuard(protection_enabled=False)
     run(adguard_settings, server, args(upstream_mode='parallel', filtering_enabled=False, rewrites_enabled=False,
                                        protection_enabled=True))
-    token = 'Basic ' + base64.b64encode(b'admin:secret').decode()
     assert len(server.writes()) == 4
-    for request in server.requests:
-        assert request.headers['authorization'] == token
-        assert 'cookie' not in request.headers
-        if request.body is None:
-            assert 'content-type' not in request.headers
-        else:
-            assert request.headers['content-type'] == 'application/json'
+    server.assert_basic_auth_json_no_cookie('admin', 'secret')
 
 
 @pytest.mark.parametrize('interval', [0, 72])
