@@ -331,7 +331,6 @@ class AdGuardSettingsBackend(_AdGuardModuleBackend):
                                'leave rewrites_enabled unset or true.')
 
     def write(self, changes):
-        self.validate(changes)
         dns_config = OrderedDict((name, changes[name]) for name in DNS_CONFIG_SETTINGS if name in changes)
         if dns_config:
             self.client.post('/control/dns_config', dns_config, 'setting ' + ', '.join(dns_config))

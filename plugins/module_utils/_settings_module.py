@@ -6,15 +6,15 @@
 
 """The run of a settings module, the same for every backend.
 
-open session -> read the settings asked for -> compare -> (check mode: stop here) -> write
+open session -> read the settings asked for -> compare -> validate -> (check mode: stop here) -> write
 the differing ones -> read again -> verify -> close session -> report.
 
 Only the settings given a value are read, compared and written; the others stay as they are.
 A backend object provides: ``label`` (the server's name in messages), ``session()`` (context
 manager, opened once per run and always closed), ``read(names)`` (an ordered dict of the
-current values) and ``write(changes)`` (the wanted values of the settings that differ), and
-optionally ``validate(changes)``, which raises BackendError for changes the server cannot make:
-it runs before anything is written, in check mode too.
+current values), ``validate(changes)`` (raises BackendError for a change the server cannot
+make; it runs before anything is written, in check mode too) and ``write(changes)`` (the wanted
+values of the settings that differ).
 Values are compared with ``==``; a backend reads a state that is neither on nor off for good,
 such as a pause with a timer, as a string that equals no wanted value.
 """
