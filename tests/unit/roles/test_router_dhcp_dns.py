@@ -284,6 +284,19 @@ def test_dnsmasq_warns_about_a_competing_option_6(runner, tmp_path):
     assert len(competing) == 1 and 'dnsmasq.conf:2:dhcp-option=6,192.168.11.1' in competing[0], run.warnings
 
 
+def test_dnsmasq_missing_binary_fails_before_any_write(runner, tmp_path):
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    missing = os.path.join(tmp, 'no-such-dnsmasq')
+    run = runner.run(ROLE, dnsmasq_vars(tmp, router_dhcp_dns_dnsmasq_binary=missing))
+    assert run.rc != 0
+    check = run.result('Check that dnsmasq runs')
+    assert check.get('failed') and check['rc'] == 127, check
+    assert 'cannot run %s --version: install dnsmasq or set router_dhcp_dns_dnsmasq_binary' % missing in check['stderr']
+    assert os.listdir(os.path.join(tmp, 'dnsmasq.d')) == []
+    assert not os.path.exists(os.path.join(tmp, 'restarts.log'))
+
+
 @needs_dnsmasq
 def test_dnsmasq_forwards_published_names_to_the_split_dns_server(runner, tmp_path):
     tmp = str(tmp_path)
