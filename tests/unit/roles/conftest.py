@@ -141,11 +141,17 @@ class RoleRunner(object):
         self.env['NATLOOP_FAKE_WIN_COMMAND_LOG'] = self.win_commands
         return self
 
-    def run(self, role, role_vars, check=False, read_only=False, wrapper=None):
-        """Run role against localhost; wrapper (argv prefix, e.g. ['unshare', '-n']) wraps ansible-playbook."""
+    def run(self, role, role_vars, check=False, read_only=False, wrapper=None, tasks_from=None):
+        """Run role (or its tasks_from file) against localhost; wrapper (argv prefix, e.g.
+        ['unshare', '-n']) wraps ansible-playbook."""
         playbook = os.path.join(self.tmp, 'playbook.yml')
         with open(playbook, 'w') as handle:
-            handle.write('- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: %s\n' % role)
+            if tasks_from:
+                handle.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n'
+                             '    - ansible.builtin.include_role:\n        name: %s\n        tasks_from: %s\n'
+                             % (role, tasks_from))
+            else:
+                handle.write('- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: %s\n' % role)
         inventory = os.path.join(self.tmp, 'inventory.json')
         host = dict(ansible_connection='local', ansible_python_interpreter=sys.executable)
         host.update(self.host_vars)
