@@ -5,11 +5,13 @@
 
 Run from the repository root with the venv (several minutes):
 
-    python tests/benchmark/sites_benchmark.py [--sites 5,10,20,40] [--forks 10]
+    python tests/benchmark/sites_benchmark.py [--sites 5,10,20,40] [--forks 10] [--fact-cache]
 
 For each size it builds the sites of tests/sites/sites_harness.py (a stand-in DNS server process
 per site, every host the controller, verify layer skipped), times the first run and a second,
 no-op run, and checks that both converged (the state is read back from the servers and files).
+With --fact-cache the runs keep their facts in a jsonfile cache, as many-site users do: the no-op
+then skips the roles' fact gathering.
 Prints one table; the figures are printed, never asserted.
 
 Targets (issue 6): the no-op run takes at most 35 % of the first run, and at forks >= 10 the time
@@ -56,10 +58,10 @@ class Measurement:
             self.first_cpu, self.noop_cpu, self.load, note)
 
 
-def measure(count, forks):
+def measure(count, forks, fact_cache=False):
     """Converge ``count`` fresh sites, then run again; fail loudly if either run is wrong."""
     with tempfile.TemporaryDirectory(prefix="natloop-sites-") as root:
-        with SitesLab(root, count, forks=forks) as lab:
+        with SitesLab(root, count, forks=forks, fact_cache=fact_cache) as lab:
             first = lab.run()
             if first.rc != 0:
                 raise SystemExit("first run with %d sites failed:\n%s" % (count, first.summary()))
@@ -86,6 +88,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sites", default="5,10,20,40", help="comma-separated numbers of sites")
     parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--fact-cache", action="store_true",
+                        help="keep facts in a jsonfile fact cache between the two runs")
     args = parser.parse_args(argv)
     sizes = [int(value) for value in args.sites.split(",") if value.strip()]
 
@@ -93,14 +97,15 @@ def main(argv=None):
     print("natloop.lan many-sites benchmark: %s, %d CPUs, load %.2f at start, Python %s" % (
         platform.platform(terse=True), os.cpu_count() or 0, load, platform.python_version()))
     print("3 hosts per site (DNS server, router, client), all local; layers: preflight, DNS records "
-          "(stand-ins), router DHCP (dnsmasq drop-in), hosts entries; verify skipped.\n", flush=True)
+          "(stand-ins), router DHCP (dnsmasq drop-in), hosts entries; verify skipped; fact cache: %s.\n"
+          % ("jsonfile" if args.fact_cache else "none"), flush=True)
     header = ("| sites | hosts | forks | first run s | no-op s | no-op/first % | s per site "
               "| first CPU s | no-op CPU s | load 1m |")
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|", flush=True)
     results = []
     for count in sizes:
-        result = measure(count, args.forks)
+        result = measure(count, args.forks, args.fact_cache)
         results.append(result)
         print(result.row(), flush=True)
 

@@ -361,9 +361,12 @@ class PlaybookRun:
 class SitesLab:
     """``count`` sites with their stand-ins and inventory under ``root``; use as a context manager."""
 
-    def __init__(self, root, count, forks=10):
+    def __init__(self, root, count, forks=10, fact_cache=False):
         self.root = str(root)
         self.forks = forks
+        # A jsonfile fact cache, as many-site users keep one: the roles gather facts only when
+        # the facts they read are missing, so a later run skips those module runs.
+        self.fact_cache = os.path.join(self.root, "facts") if fact_cache else None
         self.sites = [Site(index, self.root) for index in range(1, count + 1)]
         self.inventory = os.path.join(self.root, "inventory", "hosts.yml")
 
@@ -430,6 +433,9 @@ class SitesLab:
             # Reports of the verify layer (skipped here) would land in the temp dir, not the repo.
             "NATLOOP_REPORT_DIR": os.path.join(self.root, "reports"),
         })
+        if self.fact_cache:
+            env.update({"ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile",
+                        "ANSIBLE_CACHE_PLUGIN_CONNECTION": self.fact_cache})
         return env
 
     def run(self, extra_args=()):
