@@ -25,7 +25,7 @@ LAB_LOCK := flock /tmp/natloop-lab.lock
 # DNS-server roles on their own (port conflicts, wrong password).
 MOLECULE_SCENARIOS ?= lab hairpin hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
-.PHONY: help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
+.PHONY: ee-context help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
 
 help:
 	@echo "make test   - lint, sanity, unit tests, molecule scenarios (what CI runs)"
@@ -58,7 +58,7 @@ sanity: bootstrap link
 	cd $(BUILD_COLL) && ansible-test sanity --local --python 3.11 --requirements --color no $(SANITY_ARGS)
 
 unit: bootstrap link
-	pytest -q -p no:cacheprovider -n 2 tests/unit tests/conformance
+	pytest -q -p no:cacheprovider -n 2 tests/unit tests/conformance tests/packaging
 
 # Real ansible-playbook runs against the stand-in servers (no lab needed): the modules, the
 # example inventory, and twenty sites converged in one site.yml run.
@@ -93,3 +93,11 @@ clean: lab-down
 # The image cache (debootstrap base, lab and stand-in images) that make test otherwise reuses.
 clean-images:
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^natloop-(lab|standin)/' | xargs -r docker rmi
+
+# The execution environment's build context (AWX/AAP): the collection tarball, then
+# ansible-builder create. Building the image needs a registry, which this machine lacks.
+ee-context: bootstrap
+	rm -rf dist .build/ee && mkdir -p dist
+	ansible-galaxy collection build --output-path dist .
+	cp dist/natloop-lan-*.tar.gz dist/natloop-lan.tar.gz
+	ansible-builder create -f execution-environment.yml -c .build/ee --output-filename Containerfile
