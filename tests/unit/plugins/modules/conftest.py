@@ -6,7 +6,7 @@ import json
 
 import pytest
 from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.natloop.lan.tests.unit.plugins.modules.core_compat import patch_module_args, warning_text
 
 from ansible_collections.natloop.lan.tests.unit.plugins.fake_dns_servers import OPEN_URL
 
@@ -31,21 +31,15 @@ class ModuleRun(object):
         args['_ansible_check_mode'] = check
         args['_ansible_diff'] = diff
         # Warnings are process-global in a module; each run here stands for a separate process.
-        self.monkeypatch.setattr(module_warnings, '_global_warnings', {})
+        # (a dict from ansible-core 2.19 on, a list before)
+        self.monkeypatch.setattr(module_warnings, '_global_warnings', type(module_warnings._global_warnings)())
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exc_info:
                 module.main()
         result = json.loads(self.capsys.readouterr().out)
         result['rc'] = exc_info.value.code
-        # ansible-core 2.19 reports warnings as structured summaries, older versions as strings.
-        result['warnings'] = [_warning_text(warning) for warning in result.get('warnings', [])]
+        result['warnings'] = [warning_text(warning) for warning in result.get('warnings', [])]
         return result
-
-
-def _warning_text(warning):
-    if isinstance(warning, dict):
-        return warning.get('event', {}).get('msg', str(warning))
-    return warning
 
 
 @pytest.fixture

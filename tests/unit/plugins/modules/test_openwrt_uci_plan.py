@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.natloop.lan.tests.unit.plugins.modules.core_compat import patch_module_args
 
 from ansible_collections.natloop.lan.plugins.module_utils._uci import (
     UciError,

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.natloop.lan.tests.unit.plugins.modules.core_compat import patch_module_args, warning_text
 
 from ansible_collections.natloop.lan.plugins.modules import warn
 
@@ -22,4 +22,4 @@ def test_messages_become_warnings(capsys):
     result = json.loads(capsys.readouterr().out)
     assert result['changed'] is False
     assert result['messages'] == ['first', 'second']
-    assert [warning['event']['msg'] for warning in result['warnings']] == ['first', 'second']
+    assert [warning_text(warning) for warning in result['warnings']] == ['first', 'second']
