@@ -1,13 +1,55 @@
 #!/usr/bin/env bash
-# make demo: bring up the lab, run the collection's entry playbook on it, print per client whether
-# rustdesk.example.com is reachable. The lab stays up for you to poke at; `make lab-down` removes it.
+# make demo: bring up a fresh lab, show that LAN clients cannot reach rustdesk.example.com by name,
+# run site.yml with a fix set chosen for the lab, and show the same clients before and after.
+#   NATLOOP_DEMO_FIXES         comma-separated natloop_fixes (default split_dns,hairpin; also hosts)
+#   NATLOOP_DEMO_DNS_PROVIDER  adguard_home (default) or pihole, for split_dns
+# Extra arguments go to the site.yml run. The lab stays up for you to poke at; `make lab-down`
+# removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export NATLOOP_REPORT_DIR=${NATLOOP_REPORT_DIR:-$PWD/reports}
-rm -f "$NATLOOP_REPORT_DIR"/*.md
-ansible-playbook -i inventory/lab lab/lab_up.yml >/tmp/natloop-lab-up.log || { tail -30 /tmp/natloop-lab-up.log; exit 1; }
-ansible-playbook -i inventory/lab site.yml "$@" >/tmp/natloop-demo.log || { tail -40 /tmp/natloop-demo.log; exit 1; }
+fixes=${NATLOOP_DEMO_FIXES:-split_dns,hairpin}
+provider=${NATLOOP_DEMO_DNS_PROVIDER:-adguard_home}
+case $provider in
+  adguard_home) image=natloop-standin/adguardhome:lab ;;
+  pihole) image=natloop-standin/pihole:lab ;;
+  *) echo "demo: NATLOOP_DEMO_DNS_PROVIDER must be adguard_home or pihole, not $provider" >&2; exit 2 ;;
+esac
+# The DNS server's lab settings (stand-in image, admin password, upstream = the lab router) are the
+# ones its split-DNS molecule scenario uses: one place for them.
+provider_inventory=molecule/split_dns_${provider%_home}/inventory
+reports=${NATLOOP_REPORT_DIR:-$PWD/reports}/demo
+rm -rf "$reports" && mkdir -p "$reports"
+log=/tmp/natloop-demo.log
+: >"$log"
+start=$(date +%s)
+step() { printf '[demo %3ds] %s\n' "$(( $(date +%s) - start ))" "$*"; }
+run() { "$@" >>"$log" 2>&1 || { tail -40 "$log"; echo "demo: failed, full log: $log" >&2; exit 1; }; }
+
+step "fresh lab: router, server, two LAN clients, an outside host and a public DNS"
+run ansible-playbook -i inventory/lab lab/lab_down.yml
+run ansible-playbook -i inventory/lab lab/lab_up.yml -e "{\"natloop_lab_server_images\": [\"$image\"]}"
+
+step "before: diagnose.yml (changes nothing)"
+NATLOOP_REPORT_DIR=$reports/before run ansible-playbook -i inventory/lab playbooks/diagnose.yml \
+  -e verify_fail_on_regression=false
+
+fix_list=$(python3 -c 'import json, sys; print(json.dumps([f for f in sys.argv[1].split(",") if f]))' "$fixes")
+step "fix: site.yml with natloop_fixes=$fix_list, DNS provider $provider"
+NATLOOP_REPORT_DIR=$reports/after run ansible-playbook -i inventory/lab -i "$provider_inventory" site.yml \
+  -e "{\"natloop_fixes\": $fix_list, \"natloop_dns_provider\": \"$provider\"}" "$@"
+
+step "done"
+python3 - "$reports/before/fleet.json" "$reports/after/fleet.json" "$fixes" <<'EOF'
+import json, sys
+before, after = (json.load(open(path)) for path in sys.argv[1:3])
+verdicts = dict(((c["client"], c["service"]), c) for c in after["cases"])
+print("\n| client | name | before (no fix) | after (%s) |" % sys.argv[3].replace(",", " + "))
+print("|---|---|---|---|")
+for case in before["cases"]:
+    now = verdicts.get((case["client"], case["service"]), {"verdict": "-", "reason": ""})
+    print("| %s | %s | %s | %s |" % (case["client"], case["service"], case["verdict"], now["verdict"]))
+print("\nWhy, after: " + "; ".join("%s: %s" % (c["client"], c["reason"]) for c in after["cases"]))
+EOF
 echo
-cat "$NATLOOP_REPORT_DIR"/*.md
-echo
-echo "Full log: /tmp/natloop-demo.log. The lab is still up: make lab-down removes it."
+echo "Reports: $reports/{before,after}/ (per site and fleet). Full log: $log."
+echo "The lab is still up: make lab-down removes it."
