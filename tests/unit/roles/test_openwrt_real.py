@@ -15,10 +15,14 @@ parse_redirect, as shipped in the peer.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import re
 
 import pytest
 
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.natloop.lan.plugins.modules import openwrt_uci_plan
 from owrt_peer import Router, dnsmasq_test, needs_peer, nft_check
 
 pytestmark = needs_peer
@@ -253,3 +257,166 @@ def test_hairpin_variants_check_apply_rerun_absent(runner, router):
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again.changed_tasks()
     assert router.reloads() == ['firewall', 'firewall']
 
+
+
+def test_hairpin_refuses_someone_elses_staged_changes(runner, router):
+    router.append('firewall', LUCI_FORWARD.replace("option src 'wan'", "option src 'wan'\n\toption reflection '0'"))
+    router.sh("uci set firewall.@redirect[0].name='staged by someone else'")
+    file_before = router.read('firewall')
+    run = runner.run(HAIRPIN, hairpin_vars())
+    assert run.rc != 0
+    assert any('uncommitted changes' in (msg or '') for msg in run.failed_msg), run
+    assert router.read('firewall') == file_before and router.reloads() == []
+    assert router.changes('firewall') == "firewall.cfg0e3837.name='staged by someone else'\n"
+
+
+def dhcp_options(router, tmp_path):
+    """The dhcp-option lines OpenWrt's dnsmasq init writes, checked by dnsmasq --test."""
+    lines, stderr = router.dnsmasq_options()
+    ok, message = dnsmasq_test(tmp_path, lines)
+    assert ok, (lines, message)
+    return lines, stderr
+
+
+def test_dhcp_pristine_check_apply_rerun_absent(runner, router, tmp_path):
+    show_before = router.show('dhcp')
+    assert dhcp_options(router, tmp_path) == ([], '')  # OpenWrt's default: dnsmasq hands out itself
+
+    check = runner.run(DHCP_DNS, dhcp_vars(), check=True)
+    assert check.rc == 0 and check.changed == 1, check
+    assert router.show('dhcp') == show_before and router.reloads() == []
+
+    apply = runner.run(DHCP_DNS, dhcp_vars())
+    assert apply.rc == 0, apply
+    show = router.show('dhcp')
+    assert "dhcp.lan.dhcp_option='6,192.168.11.2,192.168.11.3'\n" in show
+    # The record: there was no option 6 before (no list "before").
+    assert "dhcp.natloop_dns_lan=natloop_dhcp_dns\ndhcp.natloop_dns_lan.section='lan'\n" in show
+    assert 'natloop_dns_lan.before' not in show
+    assert dhcp_options(router, tmp_path) == (['dhcp-option=lan,6,192.168.11.2,192.168.11.3'], '')
+    assert router.changes('dhcp') == '' and router.reloads() == ['dnsmasq']
+
+    file_after = router.read('dhcp')
+    again = runner.run(DHCP_DNS, dhcp_vars())
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    assert router.read('dhcp') == file_after and router.reloads() == ['dnsmasq']
+
+    absent = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0 and absent.changed >= 1, absent
+    assert router.show('dhcp') == show_before
+    assert dhcp_options(router, tmp_path) == ([], '')
+    absent_again = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again.changed_tasks()
+    assert router.reloads() == ['dnsmasq', 'dnsmasq']
+
+
+def test_dhcp_old_style_option_is_split_and_absent_hands_out_the_old_servers(runner, router, tmp_path):
+    """Bug 2: `option dhcp_option '3,a 6,b'` must not become one broken dhcp-option line; issue 16
+    item 4: absent hands out again what was handed out before, not nothing."""
+    router.sh("uci set dhcp.lan.dhcp_option='3,192.168.11.1 6,8.8.8.8' && uci commit dhcp")
+    deprecated = "Warning: the 'option dhcp_option' syntax is deprecated, use 'list dhcp_option'\n"
+    before = ['dhcp-option=lan,3,192.168.11.1', 'dhcp-option=lan,6,8.8.8.8']
+    assert dhcp_options(router, tmp_path) == (before, deprecated)
+
+    apply = runner.run(DHCP_DNS, dhcp_vars())
+    assert apply.rc == 0, apply
+    assert "dhcp.lan.dhcp_option='3,192.168.11.1' '6,192.168.11.2,192.168.11.3'\n" in router.show('dhcp')
+    assert dhcp_options(router, tmp_path) == (
+        ['dhcp-option=lan,3,192.168.11.1', 'dhcp-option=lan,6,192.168.11.2,192.168.11.3'], '')
+    again = runner.run(DHCP_DNS, dhcp_vars())
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+
+    absent = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0, absent
+    show = router.show('dhcp')
+    assert "dhcp.lan.dhcp_option='3,192.168.11.1' '6,8.8.8.8'\n" in show and 'natloop' not in show
+    assert dhcp_options(router, tmp_path) == (before, '')  # the same lines, now from a list
+
+
+def test_dhcp_list_keeps_positions_and_absent_restores_it_exactly(runner, router, tmp_path):
+    router.sh("uci add_list dhcp.lan.dhcp_option='3,192.168.11.1' && uci add_list dhcp.lan.dhcp_option='6,192.168.11.1'"
+              " && uci add_list dhcp.lan.dhcp_option='42,192.168.11.1' && uci commit dhcp")
+    show_before = router.show('dhcp')
+    lines_before = dhcp_options(router, tmp_path)
+    apply = runner.run(DHCP_DNS, dhcp_vars())
+    assert apply.rc == 0, apply
+    assert ("dhcp.lan.dhcp_option='3,192.168.11.1' '6,192.168.11.2,192.168.11.3' '42,192.168.11.1'\n"
+            in router.show('dhcp'))
+    assert "dhcp.natloop_dns_lan.before='6,192.168.11.1'\n" in router.show('dhcp')
+    absent = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0, absent
+    assert router.show('dhcp') == show_before
+    assert dhcp_options(router, tmp_path) == lines_before
+
+
+def test_dhcp_refuses_someone_elses_staged_changes_and_missing_sections(runner, router):
+    router.sh('uci set dhcp.wan.ignore=0')
+    file_before = router.read('dhcp')
+    run = runner.run(DHCP_DNS, dhcp_vars())
+    assert run.rc != 0
+    assert any('uncommitted changes' in (msg or '') for msg in run.failed_msg), run
+    assert router.read('dhcp') == file_before and router.reloads() == []
+    assert router.changes('dhcp') == "dhcp.wan.ignore='0'\n"
+
+    router.sh('uci revert dhcp')
+    guest = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_openwrt_section='guest'))
+    assert guest.rc != 0
+    assert any('dhcp.guest' in (msg or '') for msg in guest.failed_msg), guest
+    assert router.read('dhcp') == file_before and router.changes('dhcp') == ''
+
+
+def test_dhcp_warnings_public_secondary_and_single_server(runner, router):
+    public = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_servers=['192.168.11.2', '8.8.8.8']), check=True)
+    assert public.rc == 0, public
+    assert any('8.8.8.8 looks like a public resolver' in w for w in public.warnings), public.warnings
+    assert not any('Only one DNS server' in w for w in public.warnings)
+
+    single = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_servers=['192.168.11.2']), check=True)
+    assert single.rc == 0, single
+    assert any('Only one DNS server (192.168.11.2)' in w and 'Android' in w for w in single.warnings), single.warnings
+
+    quiet = runner.run(DHCP_DNS, dhcp_vars(), check=True)
+    assert quiet.rc == 0 and quiet.warnings == [], quiet.warnings
+
+
+@pytest.mark.parametrize('servers', [['192.168.11.300'], ['dns.example.com'], [], ['192.168.11.2', '192.168.11.2']])
+def test_dhcp_bad_servers_are_rejected_before_anything_runs(runner, router, servers):
+    file_before = router.read('dhcp')
+    run = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_servers=servers))
+    assert run.rc != 0
+    assert not any('uci' in name for name, _result in run.results()), run.results()
+    assert router.read('dhcp') == file_before and router.changes('dhcp') == ''
+
+
+def plan(capsys, args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            openwrt_uci_plan.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_plan_script_applied_by_the_real_uci_gives_the_planned_state(capsys, tmp_path):
+    router = Router(tmp_path / 'router')
+    router.sh("uci add_list dhcp.lan.dhcp_option='3,192.168.11.1' && uci add_list dhcp.lan.dhcp_option='6,1.1.1.1'"
+              " && uci commit dhcp")
+    args = {'package': 'dhcp', 'show': router.run('uci', '-X', 'show', 'dhcp').stdout, 'dhcp_dns': {'servers': SERVERS}}
+    result = plan(capsys, args)
+    assert result['changed'] is True
+    router.sh(result['script'])
+    assert "dhcp.lan.dhcp_option='3,192.168.11.1' '6,192.168.11.2,192.168.11.3'\n" in router.show('dhcp')
+    assert "dhcp.natloop_dns_lan.before='6,1.1.1.1'\n" in router.show('dhcp')
+    assert router.changes('dhcp') == ''
+    args['show'] = router.run('uci', '-X', 'show', 'dhcp').stdout
+    again = plan(capsys, args)
+    assert again['changed'] is False and again['script'] == ''
+
+
+def test_plan_script_with_a_failing_command_reverts_the_package(capsys, tmp_path):
+    router = Router(tmp_path / 'router')
+    show = router.show('dhcp')
+    result = plan(capsys, {'package': 'dhcp', 'show': router.run('uci', '-X', 'show', 'dhcp').stdout,
+                           'dhcp_dns': {'servers': ['192.168.11.2']}})
+    # The commit fails after the add_list was staged: the staged change must be reverted.
+    proc = router.sh(result['script'].replace('uci commit dhcp', 'false'), check=False)
+    assert proc.returncode == 1
+    assert router.changes('dhcp') == '' and router.show('dhcp') == show
