@@ -68,7 +68,7 @@ options:
         target C(DNAT)) that lead to the given services, to their own LAN zone. All values of list
         options count (LuCI saves a TCP+UDP forward as C(list proto 'tcp') / C(list proto 'udp')).
       - Only the options that keep firewall4 from reflecting are changed (C(reflection 0), another
-        C(reflection_src), a C(reflection_zone) without the forward's C(dest) zone): a forward
+        C(reflection_src), a C(reflection_zone) without the forward's C(dest) zone), so a forward
         firewall4 already reflects is left alone, because firewall4 reflects by default.
       - What is changed, and the values before, are recorded in a section of type C(natloop_hairpin)
         per forward (named after a hash of the forward's other options), committed together with

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -31,24 +32,24 @@ SERVICES = [{'name': 'rustdesk', 'domain': 'rustdesk.example.com', 'lan_ipv4': '
 # 21116 as LuCI saves a TCP+UDP forward, with reflection switched off; 21115 with firewall4's default.
 FORWARDS = """
 config redirect
-	option name 'rustdesk 21116'
-	option target 'DNAT'
-	option src 'wan'
-	option dest 'lan'
-	list proto 'tcp'
-	list proto 'udp'
-	option src_dport '21116'
-	option dest_ip '192.168.11.20'
-	option reflection '0'
+\toption name 'rustdesk 21116'
+\toption target 'DNAT'
+\toption src 'wan'
+\toption dest 'lan'
+\tlist proto 'tcp'
+\tlist proto 'udp'
+\toption src_dport '21116'
+\toption dest_ip '192.168.11.20'
+\toption reflection '0'
 
 config redirect
-	option name 'rustdesk 21115'
-	option target 'DNAT'
-	option src 'wan'
-	option dest 'lan'
-	option proto 'tcp'
-	option src_dport '21115'
-	option dest_ip '192.168.11.20'
+\toption name 'rustdesk 21115'
+\toption target 'DNAT'
+\toption src 'wan'
+\toption dest 'lan'
+\toption proto 'tcp'
+\toption src_dport '21115'
+\toption dest_ip '192.168.11.20'
 """
 
 SERVER = r'''
@@ -148,8 +149,8 @@ class Lab(object):
 
 @pytest.fixture
 def lab():
-    if not os.path.exists('/var/run/netns') and subprocess.run(['ip', 'netns', 'list'], capture_output=True).returncode:
-        pytest.skip('ip netns is not available')
+    if not shutil.which('ip') or subprocess.run(['ip', 'netns', 'list'], capture_output=True, check=False).returncode:
+        pytest.skip('ip netns is not available (iproute2, root)')
     lab = Lab()
     try:
         lab.up()
