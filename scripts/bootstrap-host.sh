@@ -15,6 +15,11 @@ command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 # Unit tests validate real dnsmasq drop-ins and nftables rulesets (nft in a private netns).
 command -v dnsmasq >/dev/null 2>&1 || need_pkgs+=(dnsmasq-base)
 command -v nft >/dev/null 2>&1 || need_pkgs+=(nftables)
+# The OpenWrt peer (../shared/peers/openwrt: real uci, ucode, firewall4) links Debian's json-c;
+# its tests also need iproute2 (ip netns) and util-linux (unshare).
+dpkg-query -W -f='${Status}' libjson-c5 2>/dev/null | grep -q 'ok installed' || need_pkgs+=(libjson-c5)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v unshare >/dev/null 2>&1 || need_pkgs+=(util-linux)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "bootstrap: need root to install ${need_pkgs[*]}" >&2; exit 1; }
   log "installing Debian packages: ${need_pkgs[*]}"

@@ -13,6 +13,8 @@ OpenWrt devices usually have no Python, so the roles read the device's state wit
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+import json
 import re
 
 try:
@@ -25,6 +27,18 @@ _VALUE_RE = re.compile(r"'((?:[^']|'\\'')*)'")
 _NAME_RE = re.compile(r'^[A-Za-z0-9_]+$')
 # DHCP option 6 (DNS servers) as OpenWrt and dnsmasq accept it, without tags.
 _DNS_OPTION_RE = re.compile(r'^(?:6|option:dns-server),')
+# fw4's parse_bool (firewall4 fw4.uc).
+_TRUE = ('1', 'on', 'true', 'yes', 'enabled')
+_FALSE = ('0', 'off', 'false', 'no', 'disabled')
+
+# What the roles changed is recorded in sections of their own type in the same package, committed
+# with the change in one `uci commit`. firewall4 and OpenWrt's dnsmasq init only read the section
+# types they know, so these sections are ignored there without a warning (an unknown *option* in a
+# redirect section makes fw4 warn "specifies unknown option").
+HAIRPIN_RECORD_TYPE = 'natloop_hairpin'
+DHCP_DNS_RECORD_TYPE = 'natloop_dhcp_dns'
+# The redirect options the hairpin role may change, in the order it changes them.
+REFLECTION_OPTIONS = ('reflection', 'reflection_src', 'reflection_zone')
 
 
 class UciError(Exception):
@@ -79,15 +93,28 @@ def plan_commands(sections, package, desired):
 
     desired is {section: {option: str | list | None}}: a str sets an option, a list sets a list
     (replacing it as a whole), None removes the option. Options not named are left alone.
+    A section that does not exist is created when its options name its type ('.type': TYPE);
+    desired[section] = None deletes the section.
     """
     _check_name(package, 'package')
     commands = []
     for section, options in desired.items():
         _check_name(section, 'section')
-        if section not in sections:
-            raise UciError('section %s.%s does not exist' % (package, section))
-        current = sections[section]
+        if options is None:
+            if section in sections:
+                commands.append('uci delete %s.%s' % (package, section))
+            continue
+        current = sections.get(section)
+        if current is None:
+            section_type = options.get('.type')
+            if not section_type:
+                raise UciError('section %s.%s does not exist' % (package, section))
+            _check_name(section_type, 'section type')
+            commands.append('uci set %s.%s=%s' % (package, section, section_type))
+            current = {'.type': section_type}
         for option, value in options.items():
+            if option == '.type':
+                continue
             _check_name(option, 'option')
             target = '%s.%s.%s' % (package, section, option)
             have = current.get(option)
@@ -108,11 +135,17 @@ def apply_desired(sections, desired):
     """Return a copy of sections as it will be after desired is applied (for diffs)."""
     after = dict((name, dict(options)) for name, options in sections.items())
     for section, options in desired.items():
+        if options is None:
+            after.pop(section, None)
+            continue
+        target = after.setdefault(section, {'.type': options.get('.type')})
         for option, value in options.items():
+            if option == '.type':
+                continue
             if value is None:
-                after[section].pop(option, None)
+                target.pop(option, None)
             else:
-                after[section][option] = list(value) if isinstance(value, list) else [value]
+                target[option] = list(value) if isinstance(value, list) else [value]
     return after
 
 
@@ -120,31 +153,80 @@ def dns_option(servers):
     return '6,' + ','.join(servers)
 
 
+def _dhcp_items(values):
+    """dhcp_option values as OpenWrt's dnsmasq init hands them to dnsmasq.
+
+    An old-style `option dhcp_option '3,a 6,b'` is split at white space (one dhcp-option line per
+    word); `uci show` prints it like a one-item list. A list item with white space becomes one broken
+    line (dnsmasq refuses to start), so splitting it is the repair. Either way: one item per word.
+    """
+    items = []
+    for value in values:
+        items.extend(value.split())
+    return items
+
+
+def _dhcp_record_name(section):
+    return 'natloop_dns_' + section
+
+
 def dhcp_dns_desired(sections, section, servers, state):
-    """Desired dhcp_option list of a dhcp section: option 6 replaced, every other option kept."""
+    """Desired dhcp_option list of a dhcp section and the record of what it replaced.
+
+    present: the option 6 entries are replaced by one entry (at the first one's position), every
+    other entry keeps value and position. The entries it replaced are recorded once, in a section
+    natloop_dns_SECTION of type natloop_dhcp_dns (list before; no list = there was none), so that
+    absent can hand out again what was handed out before. absent: restores the recorded entries and
+    deletes the record; without a record it changes nothing.
+    Returns (desired, warnings).
+    """
     if sections.get(section, {}).get('.type') != 'dhcp':
         raise UciError('dhcp.%s is not a "dhcp" section' % section)
     current = sections[section].get('dhcp_option', [])
+    items = _dhcp_items(current)
+    before = [item for item in items if _DNS_OPTION_RE.match(item)]
+    record_name = _dhcp_record_name(section)
+    record = sections.get(record_name)
+    if record is not None and record.get('.type') != DHCP_DNS_RECORD_TYPE:
+        raise UciError('dhcp.%s exists but is a %r section, not the record natloop.lan keeps there; rename it'
+                       % (record_name, record.get('.type')))
+    warnings = []
+    desired = {}
+    if state == 'present':
+        replacement = [dns_option(servers)]
+    elif record is not None:
+        replacement = record.get('before', [])
+        desired[record_name] = None
+    else:
+        if before and servers and dns_option(servers) in before:
+            warnings.append('dhcp.%s hands out %s, but there is no record (dhcp.%s) that natloop.lan set it, so '
+                            'state=absent leaves it; remove it with uci if it is ours'
+                            % (section, dns_option(servers), record_name))
+        return {}, warnings
     wanted = []
     placed = False
-    for value in current:
-        if not _DNS_OPTION_RE.match(value):
-            wanted.append(value)
-        elif state == 'present' and not placed:
-            # Keep the position of the option it replaces: the diff then shows one line changed.
-            wanted.append(dns_option(servers))
+    for item in items:
+        if not _DNS_OPTION_RE.match(item):
+            wanted.append(item)
+        elif not placed:
+            # Keep the position of the entry it replaces: the diff then shows one line changed.
+            wanted.extend(replacement)
             placed = True
-    if state == 'present' and not placed:
-        wanted.append(dns_option(servers))
-    return {section: {'dhcp_option': wanted or None}}
+    if not placed:
+        wanted.extend(replacement)
+    if wanted != current:
+        desired[section] = {'dhcp_option': wanted or None}
+        if state == 'present' and record is None and before != replacement:
+            desired[record_name] = {'.type': DHCP_DNS_RECORD_TYPE, 'section': section, 'before': before or None}
+    return desired, warnings
 
 
-def _port_ranges(text):
-    """'80 443 1000-1010' / '1000:1010' -> [(80, 80), (443, 443), (1000, 1010)]; None = all."""
-    if text is None:
+def _port_ranges(values):
+    """['80 443', '1000-1010'] / ['1000:1010'] -> [(80, 80), (443, 443), (1000, 1010)]; None = all."""
+    if not values:
         return None
     ranges = []
-    for part in re.split(r'[\s,]+', text.strip()):
+    for part in re.split(r'[\s,]+', ' '.join(values).strip()):
         if not part:
             continue
         bounds = re.split(r'[-:]', part, 1)
@@ -161,14 +243,13 @@ def _overlaps(ranges_a, ranges_b):
     return any(a_low <= b_high and b_low <= a_high for a_low, a_high in ranges_a for b_low, b_high in ranges_b)
 
 
-def _protocols(text):
-    if text is None:
+def _protocols(values):
+    """All protocols of a redirect: LuCI saves TCP+UDP as `list proto 'tcp'` / `list proto 'udp'`."""
+    if not values:
         return set(['tcp', 'udp'])  # fw3/fw4 default for redirects
     protocols = set()
-    for proto in text.lower().split():
-        if proto == 'tcpudp':
-            protocols.update(['tcp', 'udp'])
-        elif proto in ('all', 'any'):
+    for proto in ' '.join(values).lower().split():
+        if proto in ('tcpudp', 'all', 'any'):
             protocols.update(['tcp', 'udp'])
         else:
             protocols.add(proto)
@@ -180,24 +261,40 @@ def _first(options, name):
     return values[0] if values else None
 
 
+def _bool(options, name, default):
+    value = _first(options, name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    return default
+
+
+def _is_dnat_redirect(options):
+    return (options.get('.type') == 'redirect'
+            and (_first(options, 'target') or 'dnat').lower() == 'dnat'
+            and _bool(options, 'enabled', True))
+
+
 def matching_redirects(sections, services):
     """Redirect (port forward) sections that DNAT to one of the services' ports.
 
-    services: [{'name', 'ip', 'ports': [{'proto', 'start', 'end'}]}]. A redirect matches when its
-    dest_ip is the service's address and protocol and port ranges overlap (a redirect without
-    ports forwards all ports). Returns (section names, names of services without a redirect).
+    services: [{'name', 'ip', 'ports': [{'proto', 'start', 'end'}]}]. A redirect matches when it is
+    enabled, its dest_ip is the service's address and protocols and port ranges overlap (every value
+    of list options counts; a redirect without ports forwards all ports). Returns (section names,
+    names of services without a redirect).
     """
     matched = []
     unmatched = []
     for service in services:
         found = False
         for name, options in sections.items():
-            if options.get('.type') != 'redirect':
+            if not _is_dnat_redirect(options) or _first(options, 'dest_ip') != service['ip']:
                 continue
-            if (_first(options, 'target') or 'DNAT') != 'DNAT' or _first(options, 'dest_ip') != service['ip']:
-                continue
-            ports = _port_ranges(_first(options, 'dest_port') or _first(options, 'src_dport'))
-            protocols = _protocols(_first(options, 'proto'))
+            ports = _port_ranges(options.get('dest_port') or options.get('src_dport'))
+            protocols = _protocols(options.get('proto'))
             for port in service['ports']:
                 if port['proto'] in protocols and _overlaps(ports, [(port['start'], port['end'])]):
                     found = True
@@ -209,13 +306,89 @@ def matching_redirects(sections, services):
     return matched, unmatched
 
 
+def redirect_fingerprint(options):
+    """Identity of a port forward that survives sections being added or removed before it (which
+    changes its -X name) and the role's own reflection options."""
+    identity = dict((key, value) for key, value in options.items()
+                    if key not in REFLECTION_OPTIONS and not key.startswith('.'))
+    text = json.dumps(identity, sort_keys=True)
+    return 'natloop_' + hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]
+
+
+def _reflection_changes(options, reflection_src):
+    """Options to set on a redirect so that firewall4 reflects it to its own LAN zone: none where
+    it does already (firewall4 defaults: reflection 1, reflection_src internal, reflection_zone =
+    the forward's dest zone)."""
+    changes = {}
+    if not _bool(options, 'reflection', True):
+        changes['reflection'] = '1'
+    if (_first(options, 'reflection_src') or 'internal') != reflection_src:
+        changes['reflection_src'] = reflection_src
+    zones = options.get('reflection_zone')
+    dest = _first(options, 'dest')
+    if zones and dest and dest not in zones:
+        changes['reflection_zone'] = list(zones) + [dest]
+    return changes
+
+
+def _redirect_label(name, options):
+    return '%s (%s)' % (name, _first(options, 'name')) if _first(options, 'name') else name
+
+
 def reflection_desired(sections, redirects, state, reflection_src='internal'):
-    """Desired reflection options of the given redirects (absent switches reflection off)."""
+    """Desired reflection options of the given redirects, and records of what was there before.
+
+    present: on each redirect only the options that keep firewall4 from reflecting it to its LAN
+    zone are changed (none where it reflects already), and their previous values are recorded in a
+    section of type natloop_hairpin named after the redirect's fingerprint (option changed: the
+    options the role set; OPTION_before: the value before, absent = was not set).
+    absent: every record is undone on the redirect it belongs to and deleted; redirects without a
+    record are never touched, so reflection the role did not enable stays as it was.
+    Returns (desired, warnings).
+    """
     desired = {}
-    for name in redirects:
-        if state == 'present':
-            desired[name] = {'reflection': '1', 'reflection_src': reflection_src}
-        else:
-            # fw3/fw4 reflect by default: only an explicit 0 turns hairpin NAT off.
-            desired[name] = {'reflection': '0', 'reflection_src': None}
-    return desired
+    warnings = []
+    records = dict((name, options) for name, options in sections.items() if options.get('.type') == HAIRPIN_RECORD_TYPE)
+    if state == 'present':
+        for name in redirects:
+            options = sections[name]
+            changes = _reflection_changes(options, reflection_src)
+            if not changes:
+                continue
+            record_name = redirect_fingerprint(options)
+            record = records.get(record_name, {})
+            changed = list(record.get('changed', []))
+            wanted_record = {'.type': HAIRPIN_RECORD_TYPE, 'redirect': _redirect_label(name, options)}
+            for option in REFLECTION_OPTIONS:
+                if option in changes and option not in changed:
+                    changed.append(option)
+                    have = options.get(option)
+                    if option == 'reflection_zone':
+                        wanted_record[option + '_before'] = list(have) if have else None
+                    else:
+                        wanted_record[option + '_before'] = have[0] if have else None
+            wanted_record['changed'] = changed
+            desired[name] = changes
+            desired[record_name] = wanted_record
+        return desired, warnings
+    by_fingerprint = dict((redirect_fingerprint(options), name) for name, options in sections.items()
+                          if options.get('.type') == 'redirect')
+    for record_name, record in records.items():
+        desired[record_name] = None
+        name = by_fingerprint.get(record_name)
+        if name is None:
+            warnings.append('firewall.%s records reflection options set by natloop.lan on the port forward %s, '
+                            'which no longer exists as it was (edited or deleted): only the record is removed'
+                            % (record_name, _first(record, 'redirect')))
+            continue
+        restore = {}
+        for option in record.get('changed', []):
+            if option not in REFLECTION_OPTIONS:
+                continue
+            before = record.get(option + '_before')
+            if option == 'reflection_zone':
+                restore[option] = list(before) if before else None
+            else:
+                restore[option] = before[0] if before else None
+        desired[name] = restore
+    return desired, warnings

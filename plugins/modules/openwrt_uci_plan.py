@@ -40,6 +40,10 @@ options:
       - Hand out DNS servers (DHCP option 6) through the C(dhcp_option) list of a dhcp section.
       - Entries for option 6 (C(6,...) or C(option:dns-server,...)) are replaced by one entry; every
         other entry keeps its value and position.
+      - An old-style C(option dhcp_option '3,a 6,b') (several values in one option, split at white
+        space by OpenWrt's dnsmasq init) is rewritten as a list with one entry per value.
+      - The option 6 entries it replaces are recorded in the section C(natloop_dns_SECTION) (type
+        C(natloop_dhcp_dns), list C(before)), committed together with the change.
     type: dict
     suboptions:
       section:
@@ -52,15 +56,25 @@ options:
         elements: str
         default: []
       state:
-        description: V(absent) removes the option 6 entries and nothing else.
+        description:
+          - V(absent) puts back the option 6 entries recorded by V(present) (none if there were none)
+            and deletes the record. Without a record it changes nothing.
         type: str
         choices: [present, absent]
         default: present
   redirect_reflection:
     description:
-      - Switch NAT reflection (hairpin NAT) on for the port forwards (C(redirect) sections with
-        target C(DNAT)) that lead to the given services.
-      - V(absent) sets C(reflection) to C(0), because firewall3/4 reflect by default.
+      - Make firewall4 reflect (hairpin NAT) the enabled port forwards (C(redirect) sections with
+        target C(DNAT)) that lead to the given services, to their own LAN zone. All values of list
+        options count (LuCI saves a TCP+UDP forward as C(list proto 'tcp') / C(list proto 'udp')).
+      - Only the options that keep firewall4 from reflecting are changed (C(reflection 0), another
+        C(reflection_src), a C(reflection_zone) without the forward's C(dest) zone), so a forward
+        firewall4 already reflects is left alone, because firewall4 reflects by default.
+      - What is changed, and the values before, are recorded in a section of type C(natloop_hairpin)
+        per forward (named after a hash of the forward's other options), committed together with
+        the change. firewall4 ignores section types it does not know, without a warning.
+      - V(absent) undoes exactly what the records say and deletes them; reflection the role did not
+        enable is never switched off.
     type: dict
     suboptions:
       services:
@@ -102,7 +116,7 @@ options:
         choices: [internal, external]
         default: internal
       state:
-        description: Whether reflection should be on or off.
+        description: V(present) makes the forwards reflect; V(absent) undoes what V(present) recorded.
         type: str
         choices: [present, absent]
         default: present
@@ -202,14 +216,17 @@ def _plan(module, sections):
         wanted = module.params['dhcp_dns']
         if wanted['state'] == 'present' and not wanted['servers']:
             module.fail_json(msg='dhcp_dns.servers must not be empty when dhcp_dns.state=present')
-        return dhcp_dns_desired(sections, wanted['section'], wanted['servers'], wanted['state']), []
+        desired, warnings = dhcp_dns_desired(sections, wanted['section'], wanted['servers'], wanted['state'])
+        return desired, [], warnings
     wanted = module.params['redirect_reflection']
     redirects, unmatched = matching_redirects(sections, wanted['services'])
+    warnings = []
     if wanted['state'] == 'present':
         for name in unmatched:
-            module.warn('%s: no port forward (redirect with target DNAT) to service %s found, so there '
-                        'is nothing to reflect for it; create the port forward first' % (package, name))
-    return reflection_desired(sections, redirects, wanted['state'], wanted['reflection_src']), unmatched
+            warnings.append('%s: no port forward (redirect with target DNAT) to service %s found, so there '
+                            'is nothing to reflect for it; create the port forward first' % (package, name))
+    desired, more = reflection_desired(sections, redirects, wanted['state'], wanted['reflection_src'])
+    return desired, unmatched, warnings + more
 
 
 def main():
@@ -240,10 +257,12 @@ def main():
                              % (package, package, module.params['pending_changes'].strip()))
     try:
         sections = parse_show(module.params['show'], package)
-        desired, unmatched = _plan(module, sections)
+        desired, unmatched, warnings = _plan(module, sections)
         commands = plan_commands(sections, package, desired)
     except UciError as exc:
         module.fail_json(msg=to_native(exc))
+    for warning in warnings:
+        module.warn(warning)
 
     script = ''
     if commands:
@@ -259,8 +278,8 @@ def main():
     if module._diff:
         after = apply_desired(sections, desired)
         result['diff'] = dict(
-            before=dict((name, sections[name]) for name in desired),
-            after=dict((name, after[name]) for name in desired),
+            before=dict((name, sections[name]) for name in desired if name in sections),
+            after=dict((name, after[name]) for name in desired if name in after),
         )
     module.exit_json(**result)
 

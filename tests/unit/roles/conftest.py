@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run a natloop.lan role with ansible-playbook against localhost, with fakes where asked.
 
-- fake uci: a `uci` on PATH that runs fakes/fake_uci.py (OpenWrt over raw, local connection)
+- OpenWrt: the real uci, firewall4 and dnsmasq options through the peer's owrt-run (owrt_peer.py)
 - fake RouterOS: fakes/python first on PYTHONPATH, so community.routeros imports the fake librouteros
 - fake Windows: fakes/collections first on the collections path, shadowing ansible.windows
 """
@@ -91,32 +91,6 @@ class RoleRunner(object):
         self.pythonpath = [COLLECTIONS]
         self.path = []
         self.host_vars = {}
-
-    def use_fake_uci(self, packages):
-        """Start a fake uci with these committed packages {pkg: [[section, type, {opts}]]}."""
-        bindir = os.path.join(self.tmp, 'fakebin')
-        os.makedirs(bindir, exist_ok=True)
-        wrapper = os.path.join(bindir, 'uci')
-        with open(wrapper, 'w') as handle:
-            handle.write('#!/bin/sh\nexec %s %s "$@"\n' % (sys.executable, os.path.join(FAKES, 'fake_uci.py')))
-        os.chmod(wrapper, 0o755)
-        self.path.insert(0, bindir)
-        self.uci_state = os.path.join(self.tmp, 'uci.json')
-        self.env['NATLOOP_FAKE_UCI_STATE'] = self.uci_state
-        with open(self.uci_state, 'w') as handle:
-            json.dump({'committed': packages, 'staged': packages, 'changes': {}, 'log': []}, handle)
-        self.reload_log = os.path.join(self.tmp, 'reloads.log')
-        return self
-
-    def uci(self):
-        with open(self.uci_state) as handle:
-            return json.load(handle)
-
-    def reloads(self):
-        if not os.path.exists(self.reload_log):
-            return []
-        with open(self.reload_log) as handle:
-            return handle.read().splitlines()
 
     def use_fake_routeros(self, paths):
         self.pythonpath.insert(0, os.path.join(FAKES, 'python'))

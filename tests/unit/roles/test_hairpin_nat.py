@@ -1,7 +1,10 @@
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""natloop.lan.hairpin_nat against a fake uci, a fake RouterOS API, and real nft in a private netns."""
+"""natloop.lan.hairpin_nat against a fake RouterOS API, and real nft in a private netns.
+
+The openwrt backend runs against the real uci and firewall4: test_openwrt_real.py.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -23,73 +26,6 @@ SERVICES = [
     {'name': 'web', 'domain': 'www.example.com', 'lan_ipv4': '192.168.11.21', 'public_ip': '198.51.100.1',
      'ports': [{'proto': 'tcp', 'port': 443}, {'proto': 'tcp', 'port': 80}]},
 ]
-
-FIREWALL = {'firewall': [
-    ['cfg01e63d', 'defaults', {'input': 'REJECT', 'output': 'ACCEPT', 'forward': 'REJECT', 'syn_flood': '1'}],
-    ['cfg02dc81', 'zone', {'name': 'lan', 'network': ['lan'], 'input': 'ACCEPT'}],
-    ['cfg03dc81', 'zone', {'name': 'wan', 'network': ['wan', 'wan6'], 'masq': '1', 'mtu_fix': '1'}],
-    ['cfg0a1b2c', 'redirect', {'name': 'rustdesk-tcp', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan', 'proto': 'tcp',
-                               'src_dport': '21115-21119', 'dest_ip': '192.168.11.20'}],
-    ['cfg0b1b2c', 'redirect', {'name': 'rustdesk-udp', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan', 'proto': 'udp',
-                               'src_dport': '21116', 'dest_ip': '192.168.11.20', 'reflection': '0'}],
-    ['cfg0c1b2c', 'redirect', {'name': 'nas', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan', 'proto': 'tcp',
-                               'src_dport': '5001', 'dest_ip': '192.168.11.30'}],
-    ['cfg0d1b2c', 'redirect', {'name': 'rustdesk-other-port', 'target': 'DNAT', 'src': 'wan', 'dest': 'lan',
-                               'proto': 'tcp', 'src_dport': '22', 'dest_ip': '192.168.11.20'}],
-    ['cfg0e1b2c', 'rule', {'name': 'Allow-Ping', 'src': 'wan', 'proto': 'icmp', 'target': 'ACCEPT'}],
-]}
-
-
-def uci_writes(log):
-    return [argv for argv in log if any(word in ('set', 'add_list', 'delete', 'commit', 'revert') for word in argv)]
-
-
-def openwrt_vars(runner, **extra):
-    role_vars = {
-        'hairpin_nat_backend': 'openwrt',
-        'hairpin_nat_services': SERVICES,
-        'hairpin_nat_openwrt_reload_command': 'echo firewall-reload >> %s' % runner.reload_log,
-    }
-    role_vars.update(extra)
-    return role_vars
-
-
-def test_openwrt_reflection_check_run_rerun_absent(runner):
-    runner.use_fake_uci(copy.deepcopy(FIREWALL))
-
-    check = runner.run(ROLE, openwrt_vars(runner), check=True)
-    assert check.rc == 0, check
-    assert check.changed == 1
-    assert uci_writes(runner.uci()['log']) == []
-    # The web service has no port forward: the user is told instead of left guessing.
-    assert any('service web found' in w and 'create the port forward first' in w for w in check.warnings), check.warnings
-
-    run = runner.run(ROLE, openwrt_vars(runner))
-    assert run.rc == 0, run
-    want = copy.deepcopy(FIREWALL)
-    for index in (3, 4):  # the two rustdesk forwards, not the NAS, not port 22, nothing else
-        want['firewall'][index][2].update({'reflection': '1', 'reflection_src': 'internal'})
-    assert runner.uci()['committed'] == want
-    assert runner.uci()['changes'] == {}
-    assert runner.reloads() == ['firewall-reload']
-
-    log_before = len(runner.uci()['log'])
-    again = runner.run(ROLE, openwrt_vars(runner))
-    assert again.rc == 0 and again.changed == 0, again
-    assert uci_writes(runner.uci()['log'][log_before:]) == []
-    assert runner.reloads() == ['firewall-reload']
-
-    absent = runner.run(ROLE, openwrt_vars(runner, hairpin_nat_state='absent'))
-    assert absent.rc == 0, absent
-    for index in (3, 4):
-        want['firewall'][index][2]['reflection'] = '0'
-        del want['firewall'][index][2]['reflection_src']
-    assert runner.uci()['committed'] == want
-    assert runner.reloads() == ['firewall-reload', 'firewall-reload']
-
-    absent_again = runner.run(ROLE, openwrt_vars(runner, hairpin_nat_state='absent'))
-    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
-
 
 USER_NAT = [
     {'.id': '*1', 'chain': 'srcnat', 'action': 'masquerade', 'out-interface-list': 'WAN', 'comment': 'defconf: masquerade',

@@ -1,13 +1,15 @@
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""natloop.lan.router_dhcp_dns against a fake uci, a fake RouterOS API and a real dnsmasq --test."""
+"""natloop.lan.router_dhcp_dns against a fake RouterOS API and a real dnsmasq --test.
+
+The openwrt backend runs against the real uci and OpenWrt's dnsmasq options: test_openwrt_real.py.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 import os
 import subprocess
 
@@ -17,105 +19,6 @@ from conftest import have
 
 ROLE = 'natloop.lan.router_dhcp_dns'
 SERVERS = ['192.168.11.2', '192.168.11.3']
-
-DHCP = {'dhcp': [
-    ['cfg01411c', 'dnsmasq', {'domainneeded': '1', 'local': '/lan/', 'domain': 'lan',
-                              'server': ['/example.org/10.9.9.9', '1.1.1.1']}],
-    ['lan', 'dhcp', {'interface': 'lan', 'start': '100', 'limit': '150', 'leasetime': '12h',
-                     'dhcp_option': ['3,192.168.11.1', '6,192.168.11.1', "42,192.168.11.1"]}],
-    ['wan', 'dhcp', {'interface': 'wan', 'ignore': '1'}],
-]}
-
-WRITE_COMMANDS = ('set', 'add_list', 'delete', 'commit', 'revert')
-
-
-def uci_writes(log):
-    return [argv for argv in log if any(word in WRITE_COMMANDS for word in argv)]
-
-
-def openwrt_vars(runner, **extra):
-    role_vars = {
-        'router_dhcp_dns_backend': 'openwrt',
-        'router_dhcp_dns_servers': SERVERS,
-        'router_dhcp_dns_openwrt_reload_command': 'echo dnsmasq-reload >> %s' % runner.reload_log,
-    }
-    role_vars.update(extra)
-    return role_vars
-
-
-def test_openwrt_check_run_rerun_absent(runner):
-    runner.use_fake_uci(copy.deepcopy(DHCP))
-    role_vars = openwrt_vars(runner)
-
-    check = runner.run(ROLE, role_vars, check=True)
-    assert check.rc == 0, check
-    assert check.changed == 1, check.changed_tasks()
-    assert uci_writes(runner.uci()['log']) == []
-    assert runner.uci()['committed'] == DHCP and runner.uci()['staged'] == DHCP
-    assert runner.reloads() == []
-
-    run = runner.run(ROLE, role_vars)
-    assert run.rc == 0, run
-    assert run.changed >= 1
-    state = runner.uci()
-    want = copy.deepcopy(DHCP)
-    # Option 6 replaced where it stood; 3 and 42 kept, every other section and option untouched.
-    want['dhcp'][1][2]['dhcp_option'] = ['3,192.168.11.1', '6,192.168.11.2,192.168.11.3', '42,192.168.11.1']
-    assert state['committed'] == want
-    assert state['staged'] == want
-    assert state['changes'] == {}
-    assert runner.reloads() == ['dnsmasq-reload']
-
-    log_before = len(state['log'])
-    again = runner.run(ROLE, role_vars)
-    assert again.rc == 0, again
-    assert again.changed == 0, again.changed_tasks()
-    assert uci_writes(runner.uci()['log'][log_before:]) == []
-    assert runner.reloads() == ['dnsmasq-reload']
-
-    absent = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_state='absent'))
-    assert absent.rc == 0, absent
-    want['dhcp'][1][2]['dhcp_option'] = ['3,192.168.11.1', '42,192.168.11.1']
-    assert runner.uci()['committed'] == want
-    assert runner.reloads() == ['dnsmasq-reload', 'dnsmasq-reload']
-
-    absent_again = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_state='absent'))
-    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
-
-
-def test_openwrt_adds_option_when_there_was_none_and_removes_list_when_empty(runner):
-    packages = {'dhcp': [['lan', 'dhcp', {'interface': 'lan', 'start': '100'}]]}
-    runner.use_fake_uci(copy.deepcopy(packages))
-    run = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_servers=['192.168.11.2', '192.168.11.3']))
-    assert run.rc == 0, run
-    assert runner.uci()['committed']['dhcp'][0][2] == {
-        'interface': 'lan', 'start': '100', 'dhcp_option': ['6,192.168.11.2,192.168.11.3']}
-    absent = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_state='absent'))
-    assert absent.rc == 0, absent
-    assert runner.uci()['committed'] == packages
-
-
-def test_openwrt_refuses_to_commit_someone_elses_staged_changes(runner):
-    runner.use_fake_uci(copy.deepcopy(DHCP))
-    state = runner.uci()
-    state['staged']['dhcp'][2][2]['ignore'] = '0'
-    state['changes'] = {'dhcp': ["dhcp.wan.ignore='0'"]}
-    with open(runner.uci_state, 'w') as handle:
-        json.dump(state, handle)
-    run = runner.run(ROLE, openwrt_vars(runner))
-    assert run.rc != 0
-    assert any('uncommitted changes' in (msg or '') for msg in run.failed_msg), run
-    assert runner.uci()['committed'] == DHCP
-    assert uci_writes(runner.uci()['log']) == []
-
-
-def test_openwrt_missing_section_fails_without_writing(runner):
-    runner.use_fake_uci(copy.deepcopy(DHCP))
-    run = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_openwrt_section='guest'))
-    assert run.rc != 0
-    assert any('dhcp.guest' in (msg or '') for msg in run.failed_msg), run
-    assert uci_writes(runner.uci()['log']) == []
-
 
 NETWORKS = [
     {'.id': '*1', 'address': '192.168.88.0/24', 'gateway': '192.168.88.1', 'dns-server': '192.168.88.1',
@@ -178,29 +81,6 @@ def test_routeros_uses_the_configured_credentials(runner):
     run = runner.run(ROLE, routeros_vars(router_dhcp_dns_routeros_api=api), read_only=True)
     assert run.rc != 0
     assert any('invalid user name or password' in (msg or '') for msg in run.failed_msg), run
-
-
-def test_warnings_public_secondary_and_single_server(runner):
-    runner.use_fake_uci(copy.deepcopy(DHCP))
-    public = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_servers=['192.168.11.2', '8.8.8.8']), check=True)
-    assert public.rc == 0, public
-    assert any('8.8.8.8 looks like a public resolver' in w for w in public.warnings), public.warnings
-    assert not any('Only one DNS server' in w for w in public.warnings)
-
-    single = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_servers=['192.168.11.2']), check=True)
-    assert single.rc == 0, single
-    assert any('Only one DNS server (192.168.11.2)' in w and 'Android' in w for w in single.warnings), single.warnings
-
-    quiet = runner.run(ROLE, openwrt_vars(runner), check=True)
-    assert quiet.rc == 0 and quiet.warnings == [], quiet.warnings
-
-
-@pytest.mark.parametrize('servers', [['192.168.11.300'], ['dns.example.com'], [], ['192.168.11.2', '192.168.11.2']])
-def test_bad_servers_are_rejected_before_anything_runs(runner, servers):
-    runner.use_fake_uci(copy.deepcopy(DHCP))
-    run = runner.run(ROLE, openwrt_vars(runner, router_dhcp_dns_servers=servers))
-    assert run.rc != 0
-    assert runner.uci()['log'] == []
 
 
 needs_dnsmasq = pytest.mark.skipif(not have('dnsmasq'), reason='dnsmasq is not installed (apt-get install dnsmasq-base)')

@@ -1,15 +1,15 @@
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""natloop.lan.openwrt_uci_plan: parsing `uci show`, planning, and running the plan on the fake uci."""
+"""natloop.lan.openwrt_uci_plan: parsing `uci show` and planning (pure functions).
+
+The plans applied by the real uci, firewall4 and OpenWrt's dnsmasq init: tests/unit/roles/test_openwrt_real.py.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -21,10 +21,9 @@ from ansible_collections.natloop.lan.plugins.module_utils._uci import (
     matching_redirects,
     parse_show,
     plan_commands,
+    reflection_desired,
 )
 from ansible_collections.natloop.lan.plugins.modules import openwrt_uci_plan
-
-FAKE_UCI = os.path.join(os.path.dirname(__file__), '..', '..', 'roles', 'fakes', 'fake_uci.py')
 
 SHOW = """dhcp.cfg01411c=dnsmasq
 dhcp.cfg01411c.server='/example.org/10.9.9.9' '1.1.1.1'
@@ -51,10 +50,18 @@ def test_parse_show_rejects_what_it_does_not_understand(bad):
 
 def test_dhcp_dns_replaces_every_untagged_option_6_once_in_place():
     sections = parse_show(SHOW, 'dhcp')
-    desired = dhcp_dns_desired(sections, 'lan', ['192.168.11.2'], 'present')
-    assert desired == {'lan': {'dhcp_option': ['3,192.168.11.1', '6,192.168.11.2', 'tag:x,6,9.9.9.9']}}
-    absent = dhcp_dns_desired(sections, 'lan', [], 'absent')
-    assert absent == {'lan': {'dhcp_option': ['3,192.168.11.1', 'tag:x,6,9.9.9.9']}}
+    desired, warnings = dhcp_dns_desired(sections, 'lan', ['192.168.11.2'], 'present')
+    assert desired == {'lan': {'dhcp_option': ['3,192.168.11.1', '6,192.168.11.2', 'tag:x,6,9.9.9.9']},
+                       'natloop_dns_lan': {'.type': 'natloop_dhcp_dns', 'section': 'lan',
+                                           'before': ['6,192.168.11.1', 'option:dns-server,1.1.1.1']}}
+    assert warnings == []
+    # absent without a record: nothing is known to be ours, nothing changes.
+    assert dhcp_dns_desired(sections, 'lan', [], 'absent') == ({}, [])
+    after = parse_show(SHOW + "dhcp.natloop_dns_lan=natloop_dhcp_dns\ndhcp.natloop_dns_lan.before='6,192.168.11.1'\n"
+                       .replace('6,192.168.11.1\' \'option', '6,192.168.11.2\' \'option'), 'dhcp')
+    absent, _warnings = dhcp_dns_desired(after, 'lan', [], 'absent')
+    assert absent == {'lan': {'dhcp_option': ['3,192.168.11.1', '6,192.168.11.1', 'tag:x,6,9.9.9.9']},
+                      'natloop_dns_lan': None}
     with pytest.raises(UciError):
         dhcp_dns_desired(sections, 'cfg01411c', ['1.2.3.4'], 'present')
 
@@ -75,6 +82,7 @@ def test_plan_commands_only_for_differences_and_quoted():
 FIREWALL_SHOW = """firewall.cfg01=redirect
 firewall.cfg01.dest_ip='192.168.11.20'
 firewall.cfg01.proto='tcp udp'
+firewall.cfg01.target='dnat'
 firewall.cfg01.src_dport='21110-21120'
 firewall.cfg02=redirect
 firewall.cfg02.dest_ip='192.168.11.20'
@@ -117,50 +125,59 @@ def test_module_refuses_foreign_pending_changes(capsys):
     assert result['failed'] and 'uncommitted changes' in result['msg']
 
 
-def test_module_script_applied_by_uci_gives_the_planned_state(capsys, tmp_path):
-    """Run the returned script through sh against the fake uci: the device ends as planned."""
-    committed = {'dhcp': [['lan', 'dhcp', {'interface': 'lan', 'dhcp_option': ['3,192.168.11.1', '6,1.1.1.1']}]]}
-    state_file = str(tmp_path / 'uci.json')
-    with open(state_file, 'w') as handle:
-        json.dump({'committed': committed, 'staged': committed, 'changes': {}, 'log': []}, handle)
-    bindir = tmp_path / 'bin'
-    bindir.mkdir()
-    (bindir / 'uci').write_text('#!/bin/sh\nexec %s %s "$@"\n' % (sys.executable, os.path.abspath(FAKE_UCI)))
-    (bindir / 'uci').chmod(0o755)
-    env = dict(os.environ, PATH='%s:%s' % (bindir, os.environ['PATH']), NATLOOP_FAKE_UCI_STATE=state_file)
-
-    show = subprocess.run(['uci', '-X', 'show', 'dhcp'], env=env, capture_output=True, text=True, check=True).stdout
-    result = run_module({'package': 'dhcp', 'show': show,
-                         'dhcp_dns': {'servers': ['192.168.11.2', '192.168.11.3']}}, capsys)
-    assert result['changed'] is True
-    subprocess.run(['sh', '-c', result['script']], env=env, check=True)
-    with open(state_file) as handle:
-        state = json.load(handle)
-    assert state['committed']['dhcp'][0][2]['dhcp_option'] == ['3,192.168.11.1', '6,192.168.11.2,192.168.11.3']
-    assert state['changes'] == {}
-
-    show = subprocess.run(['uci', '-X', 'show', 'dhcp'], env=env, capture_output=True, text=True, check=True).stdout
-    again = run_module({'package': 'dhcp', 'show': show,
-                        'dhcp_dns': {'servers': ['192.168.11.2', '192.168.11.3']}}, capsys)
-    assert again['changed'] is False and again['script'] == ''
+def test_old_style_dhcp_option_is_split_into_one_entry_per_value():
+    sections = parse_show("dhcp.lan=dhcp\ndhcp.lan.dhcp_option='3,192.168.11.1 6,8.8.8.8'\n", 'dhcp')
+    desired, _warnings = dhcp_dns_desired(sections, 'lan', ['192.168.11.2'], 'present')
+    assert desired['lan'] == {'dhcp_option': ['3,192.168.11.1', '6,192.168.11.2']}
+    assert desired['natloop_dns_lan']['before'] == ['6,8.8.8.8']
 
 
-def test_module_failing_command_reverts_the_package(capsys, tmp_path):
-    committed = {'dhcp': [['lan', 'dhcp', {'interface': 'lan'}]]}
-    state_file = str(tmp_path / 'uci.json')
-    with open(state_file, 'w') as handle:
-        json.dump({'committed': committed, 'staged': committed, 'changes': {}, 'log': []}, handle)
-    bindir = tmp_path / 'bin'
-    bindir.mkdir()
-    (bindir / 'uci').write_text('#!/bin/sh\nexec %s %s "$@"\n' % (sys.executable, os.path.abspath(FAKE_UCI)))
-    (bindir / 'uci').chmod(0o755)
-    env = dict(os.environ, PATH='%s:%s' % (bindir, os.environ['PATH']), NATLOOP_FAKE_UCI_STATE=state_file)
-    result = run_module({'package': 'dhcp', 'show': "dhcp.lan=dhcp\ndhcp.lan.interface='lan'\n",
-                         'dhcp_dns': {'servers': ['192.168.11.2']}}, capsys)
-    # Make the commit fail after the add_list was staged: the staged change must be reverted.
-    script = result['script'].replace('uci commit dhcp', 'false')
-    proc = subprocess.run(['sh', '-c', script], env=env, check=False)
-    assert proc.returncode == 1
-    with open(state_file) as handle:
-        state = json.load(handle)
-    assert state['staged'] == committed and state['changes'] == {}
+LUCI_SHOW = """firewall.cfg0e3837=redirect
+firewall.cfg0e3837.dest_ip='192.168.11.20'
+firewall.cfg0e3837.proto='tcp' 'udp'
+firewall.cfg0e3837.src_dport='21116'
+firewall.cfg0e3837.reflection='0'
+firewall.cfg0f3837=redirect
+firewall.cfg0f3837.dest_ip='192.168.11.20'
+firewall.cfg0f3837.proto='udp'
+firewall.cfg0f3837.src_dport='21117'
+firewall.cfg0f3837.enabled='0'
+"""
+UDP_SERVICE = [{'name': 'rustdesk', 'ip': '192.168.11.20', 'ports': [{'proto': 'udp', 'start': 21116, 'end': 21117}]}]
+
+
+def test_every_protocol_of_a_luci_forward_counts_and_disabled_forwards_do_not():
+    sections = parse_show(LUCI_SHOW, 'firewall')
+    assert matching_redirects(sections, UDP_SERVICE) == (['cfg0e3837'], [])
+
+
+def test_reflection_changes_only_what_keeps_firewall4_from_reflecting_and_absent_undoes_the_record():
+    sections = parse_show(LUCI_SHOW, 'firewall')
+    desired, _warnings = reflection_desired(sections, ['cfg0e3837'], 'present')
+    record = [name for name in desired if name.startswith('natloop_')]
+    assert desired['cfg0e3837'] == {'reflection': '1'} and len(record) == 1
+    assert desired[record[0]]['reflection_before'] == '0' and desired[record[0]]['changed'] == ['reflection']
+    commands = plan_commands(sections, 'firewall', desired)
+    assert commands[0] == 'uci set firewall.cfg0e3837.reflection=1'
+    assert 'uci set firewall.%s=natloop_hairpin' % record[0] in commands
+    # Nothing to do where firewall4 reflects already (no option: reflection 1, reflection_src internal).
+    plain = parse_show(LUCI_SHOW.replace("firewall.cfg0e3837.reflection='0'\n", ''), 'firewall')
+    assert reflection_desired(plain, ['cfg0e3837'], 'present') == ({}, [])
+    assert reflection_desired(plain, ['cfg0e3837'], 'absent') == ({}, [])
+
+
+def test_absent_finds_the_record_after_the_forward_moved_and_warns_about_an_orphan():
+    sections = parse_show(LUCI_SHOW, 'firewall')
+    desired, _warnings = reflection_desired(sections, ['cfg0e3837'], 'present')
+    record_name = [name for name in desired if name.startswith('natloop_')][0]
+    record = desired[record_name]
+    lines = ['firewall.%s=natloop_hairpin' % record_name, "firewall.%s.changed='reflection'" % record_name,
+             "firewall.%s.reflection_before='0'" % record_name, "firewall.%s.redirect='x'" % record_name]
+    assert record['changed'] == ['reflection']
+    moved = LUCI_SHOW.replace('cfg0e3837', 'cfg113837').replace("reflection='0'", "reflection='1'")
+    after = parse_show(moved + '\n'.join(lines) + '\n', 'firewall')
+    assert reflection_desired(after, [], 'absent') == ({'cfg113837': {'reflection': '0'}, record_name: None}, [])
+    edited = parse_show(moved.replace("'21116'", "'21118'") + '\n'.join(lines) + '\n', 'firewall')
+    desired, warnings = reflection_desired(edited, [], 'absent')
+    assert desired == {record_name: None}
+    assert 'no longer exists as it was' in warnings[0]
