@@ -6,7 +6,8 @@ for tests, NOT the real servers).
 
 Every fixture gives a fresh server on 127.0.0.1 with ephemeral HTTP and DNS ports and a
 frozen fake clock. The servers forward unknown names to ``upstream_dns``, a fake
-upstream that knows ``upstream.natloop.test`` (A 198.51.100.80) and
+upstream that knows ``upstream.natloop.test`` and ``upstream.example.com`` (A 198.51.100.80;
+Pi-hole never forwards ``.test``) and
 ``ads.natloop.test`` (A 198.51.100.66); add records with
 ``upstream_dns.zone.add(name, "A", ip)``.
 
