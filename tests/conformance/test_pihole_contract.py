@@ -191,7 +191,8 @@ def test_b2_sixteen_seats(pihole):
 
 
 def test_b2_expired_seats_are_reused(pihole_standin):
-    """B2: an idle session expires after 1800 s and its seat is free for the next login."""
+    """B2: an idle session expires after 1800 s and its seat is free for the next login
+    (stand-in only: fake clock (1800 s))."""
     for _attempt in range(16):
         login(pihole_standin)
     pihole_standin.clock.advance(1801)
@@ -199,7 +200,8 @@ def test_b2_expired_seats_are_reused(pihole_standin):
 
 
 def test_b2_get_auth_messages(pihole_standin):
-    """B2: GET /api/auth is 200 with the session, or 401 no SID provided / session unknown / session expired."""
+    """B2: GET /api/auth is 200 with the session, or 401 no SID provided / session unknown / session expired
+    (stand-in only: fake clock (1800 s))."""
     url = pihole_standin.base_url + "/api/auth"
     assert http_request("GET", url).json()["session"]["message"] == "no SID provided"
     reply = http_request("GET", url, headers={"X-FTL-SID": "unknownunknownunknownun"})
@@ -271,7 +273,8 @@ def test_b2_cookie_needs_csrf(pihole):
 
 
 def test_b2_no_password_set(pihole_standin_factory):
-    """B2: with no password set everything is open; /api/auth says valid:true, sid:null, "no password set"."""
+    """B2: with no password set everything is open; /api/auth says valid:true, sid:null, "no password set"
+    (stand-in only: run-isolated always sets a password)."""
     handle = pihole_standin_factory(password="")
     assert api(handle, "GET", "/api/config/dns/hosts").status == 200
     reply = http_request("GET", handle.base_url + "/api/auth")
@@ -282,7 +285,8 @@ def test_b2_no_password_set(pihole_standin_factory):
 
 
 def test_b2_app_password_needs_app_sudo(pihole_standin_factory):
-    """B2: app-password sessions get 403 on config writes unless webserver.api.app_sudo is true."""
+    """B2: app-password sessions get 403 on config writes unless webserver.api.app_sudo is true
+    (stand-in only: another pihole.toml and environment)."""
     toml = '[webserver.api]\n  app_pwhash = "%s"\n' % pihole_auth.create_password_hash("app-password-1")
     handle = pihole_standin_factory(toml=toml)
     session = login(handle, "app-password-1")
@@ -300,7 +304,8 @@ def test_b2_app_password_needs_app_sudo(pihole_standin_factory):
 
 
 def test_b2_totp(pihole_standin_factory):
-    """B2: with 2FA on, a missing totp is 400, an invalid or reused token 401."""
+    """B2: with 2FA on, a missing totp is 400, an invalid or reused token 401
+    (stand-in only: a TOTP secret and the fake clock)."""
     secret = "JBSWY3DPEHPK3PXP"
     handle = pihole_standin_factory(env={"FTLCONF_webserver_api_totp_secret": secret})
     url = handle.base_url + "/api/auth"
@@ -318,7 +323,8 @@ def test_b2_totp(pihole_standin_factory):
 
 
 def test_b2_sessions_survive_restart_and_die_with_password_change(pihole_standin_factory):
-    """B2: sessions survive FTL restarts and are cleared on a password change."""
+    """B2: sessions survive FTL restarts and are cleared on a password change
+    (stand-in only: changes the password of the FTL other tests share)."""
     handle = pihole_standin_factory(password=None)
     password = handle.server.generated_password
     sid = login(handle, password)["sid"]
@@ -422,7 +428,8 @@ def test_b3_duplicate_cname_alias(pihole, session):
 
 
 def test_b3_env_forced_item_is_read_only(pihole_standin_factory):
-    """B3/B7/C10: an item forced by FTLCONF_* cannot be changed through the API."""
+    """B3/B7/C10: an item forced by FTLCONF_* cannot be changed through the API
+    (stand-in only: the container environment)."""
     handle = pihole_standin_factory(env={"ftlconf_DNS_HOSTS": "192.168.11.5 forced.lan;192.168.11.6 forced2.lan"})
     sid = login(handle)["sid"]
     assert hosts(handle, sid) == ["192.168.11.5 forced.lan", "192.168.11.6 forced2.lan"]
@@ -541,7 +548,8 @@ def test_b5_toml_survives_restart(pihole_standin, standin_session):
 # --- B7. docker-pi-hole -----------------------------------------------------------------------------------
 
 def test_b7_random_password_when_unset(pihole_standin_factory):
-    """B7: with FTLCONF_webserver_api_password unset a random password is generated; the hash is kept after that."""
+    """B7: with FTLCONF_webserver_api_password unset a random password is generated; the hash is kept after that
+    (stand-in only: docker-pi-hole's start-up)."""
     handle = pihole_standin_factory(password=None)
     generated = handle.server.generated_password
     assert generated and len(generated) == 8
@@ -552,7 +560,7 @@ def test_b7_random_password_when_unset(pihole_standin_factory):
 
 
 def test_b7_webpassword_file(pihole_standin_factory, tmp_path):
-    """B7: WEBPASSWORD_FILE reads the password from /run/secrets/<name>."""
+    """B7: WEBPASSWORD_FILE reads the password from /run/secrets/<name> (stand-in only: docker-pi-hole's start-up)."""
     secrets = tmp_path / "run-secrets"
     secrets.mkdir()
     (secrets / "pihole_pw").write_text("from-a-secret\n", encoding="utf-8")
@@ -571,7 +579,8 @@ def test_b7_upstreams_from_env(pihole_standin, standin_session):
 
 
 def test_b7_empty_upstreams_default_to_google(pihole_standin_factory):
-    """B7: empty upstreams default to 8.8.8.8 and 8.8.4.4 (the stand-in never contacts them: SERVFAIL)."""
+    """B7: empty upstreams default to 8.8.8.8 and 8.8.4.4 (the stand-in never contacts them: SERVFAIL)
+    (stand-in only: docker-pi-hole's start-up)."""
     handle = pihole_standin_factory(env={"FTLCONF_dns_upstreams": ""})
     assert handle.server.value("dns.upstreams") == ["8.8.8.8", "8.8.4.4"]
     query = dns.message.make_query("upstream.example.com", "A")
@@ -579,7 +588,8 @@ def test_b7_empty_upstreams_default_to_google(pihole_standin_factory):
 
 
 def test_b7_listening_mode(pihole_standin_factory):
-    """B7: the default listening mode LOCAL ignores clients from other subnets; ALL answers them."""
+    """B7: the default listening mode LOCAL ignores clients from other subnets; ALL answers them
+    (stand-in only: clients from another subnet)."""
     query = dns.message.make_query("pi.hole", "A")
     remote = non_local_address()
     local = pihole_standin_factory()
@@ -597,7 +607,8 @@ def test_b7_pi_hole_name_answers(pihole):
 
 
 def test_b7_dockerfile_interface():
-    """B7: the image mimics pihole/pihole: EXPOSEd ports, no VOLUME, a healthcheck doing a DNS query."""
+    """B7: the image mimics pihole/pihole: EXPOSEd ports, no VOLUME, a healthcheck doing a DNS query
+    (stand-in only: the stand-in's image)."""
     path = os.path.join(os.path.dirname(__file__), "..", "standins", "docker", "pihole", "Dockerfile")
     with open(path, encoding="utf-8") as stream:
         text = stream.read()
@@ -656,7 +667,8 @@ def test_e_patch_cname_records_restarts(pihole, session):
 
 
 def test_e_patch_env_forced_and_read_only(pihole_standin_factory):
-    """E/B7: PATCH of an env-forced item with another value is 400; misc.readOnly blocks PATCH."""
+    """E/B7: PATCH of an env-forced item with another value is 400; misc.readOnly blocks PATCH
+    (stand-in only: the container environment and another pihole.toml)."""
     handle = pihole_standin_factory(env={"FTLCONF_dns_hosts": "192.168.11.5 forced.lan"})
     sid = login(handle)["sid"]
     same = api(handle, "PATCH", "/api/config", {"config": {"dns": {"hosts": ["192.168.11.5 forced.lan"]}}}, sid=sid)
