@@ -109,6 +109,18 @@ class PiholeTarget:
         else:
             time.sleep(seconds)
 
+    def wait_answer(self, name, expected, rdtype="A", timeout=5.0):
+        """Poll until the A (AAAA) addresses of ``name`` are ``expected``; the last ones seen.
+
+        The real FTL applies domain-list changes asynchronously (measured: 2-140 ms)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = sorted(value for rrset in self.query(name, rdtype).answer for value in
+                          (rdata.to_text() for rdata in rrset))
+            if seen == expected or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.02)
+
     def dns_answers(self, timeout=0.2):
         try:
             self.query("pi.hole", timeout=timeout)
@@ -177,6 +189,11 @@ class RealFTL:
                         connection.close()
                     assert target.api("POST", "/api/action/restartdns", sid=sid).status == 200
                     target.wait_restarted()
+                # FTL opens gravity.db a moment after it serves again (about 1.2 s after restartdns).
+                deadline = time.monotonic() + 15
+                while target.api("GET", "/api/domains", sid=target.login()["sid"]).status != 200:
+                    assert time.monotonic() < deadline, "the real FTL did not open %s" % path
+                    time.sleep(0.05)
                 self.gravity_ready = True
         if self.gravity_ready is not True:
             pytest.skip("real FTL: /api/domains needs gravity.db: " + self.gravity_ready)
@@ -201,8 +218,9 @@ class RealFTL:
                 if "cnameRecords" in patch.get("dns", {}) or "misc" in patch:
                     target.wait_restarted()
             target.api("POST", "/api/dns/blocking", {"blocking": True}, sid=sid)
-            if self.gravity_ready is True:
-                for row in target.api("GET", "/api/domains", sid=sid).json()["domains"]:
+            domains = target.api("GET", "/api/domains", sid=sid)
+            if self.gravity_ready is True and domains.status == 200:
+                for row in domains.json()["domains"]:
                     path = "/api/domains/%s/%s/%s" % (row["type"], row["kind"], urllib.parse.quote(row["domain"], safe=""))
                     target.api("DELETE", path, sid=sid)
         finally:

@@ -422,7 +422,10 @@ def test_b3_duplicate_cname_alias(pihole, session):
     assert reply.status == 400
     error = error_of(reply)
     assert (error["key"], error["message"]) == ("bad_request", "Invalid configuration")
-    assert "duplicate CNAME" in error["hint"]
+    # The real FTL cuts a varying number of leading characters off dnsmasq's message
+    # ("dnsmasq: duplicate CNAME at line 91 ..." in one run, "uplicate CNAME at line 91 ..." in another).
+    assert re.search(r'CNAME at line \d+ of /etc/pihole/dnsmasq.conf.temp: "cname=alias.lan,other.lan"$',
+                     error["hint"]), error
     body = api(pihole, "GET", "/api/config/dns/cnameRecords", sid=session).json()
     assert body["config"]["dns"]["cnameRecords"] == ["alias.lan,nas.lan"]
 
@@ -497,7 +500,7 @@ def test_b4_blocking(gravity, session):
     body = api(pihole, "GET", "/api/dns/blocking", sid=session).json()
     assert (body["blocking"], body["timer"]) == ("enabled", None)
     assert api(pihole, "POST", "/api/domains/deny/exact", {"domain": name}, sid=session).status == 201
-    assert addresses(pihole.query(name)) == ["0.0.0.0"]
+    assert pihole.wait_answer(name, ["0.0.0.0"]) == ["0.0.0.0"]
     reply = api(pihole, "POST", "/api/dns/blocking", {"blocking": False}, sid=session)
     assert reply.status == 200
     assert {key: value for key, value in reply.json().items() if key != "took"} == {"blocking": "disabled",
@@ -696,18 +699,20 @@ def put_hosts(pihole, session, *entries):
     assert reply.status == 200, reply
 
 
-@pytest.mark.parametrize("rdtype", ["AAAA", "HTTPS", "SVCB", "MX", "TXT"])
-def test_r1_a_only_name_forwards_other_types(pihole, session, rdtype):
+def test_r1_a_only_name_forwards_other_types(pihole, session):
     """R1: for a name with only A entries in dns.hosts, AAAA/HTTPS/SVCB/MX/TXT go to the upstreams."""
     name = pihole.label("svc") + ".example.com"
     values = {"AAAA": "2001:db8::7", "HTTPS": '1 . alpn="h2"', "SVCB": '1 . alpn="h2"',
               "MX": "10 mail.example.com.", "TXT": '"hello"'}
-    pihole.upstream.zone.add(name, "A", "198.51.100.7").add(name, rdtype, values[rdtype])
+    pihole.upstream.zone.add(name, "A", "198.51.100.7")
+    for rdtype, value in values.items():
+        pihole.upstream.zone.add(name, rdtype, value)
     put_hosts(pihole, session, "192.168.11.10 " + name)
     assert addresses(pihole.query(name)) == ["192.168.11.10"]
-    reply = pihole.query(name, rdtype)
-    assert [value for _owner, _kind, value in answers(reply, rdtype)] == [values[rdtype]]
-    assert (name, rdtype) in pihole.upstream.zone.queries
+    for rdtype, value in values.items():
+        reply = pihole.query(name, rdtype)
+        assert [found for _owner, _kind, found in answers(reply, rdtype)] == [value], rdtype
+        assert (name, rdtype) in pihole.upstream.zone.queries
     assert (name, "A") not in pihole.upstream.zone.queries
 
 
@@ -736,8 +741,7 @@ def test_r2_local_answers_are_authoritative_with_ttl_0(pihole, session):
     assert [(rrset.ttl, dns.rdatatype.to_text(rrset.rdtype)) for rrset in reply.answer] == [(0, "CNAME"), (0, "A")]
 
 
-@pytest.mark.parametrize("rdtype", ["AAAA", "MX", "TXT", "HTTPS"])
-def test_r3_dnsmasq_lines_local_makes_a_name_local_only(pihole, session, rdtype):
+def test_r3_dnsmasq_lines_local_makes_a_name_local_only(pihole, session):
     """R3: misc.dnsmasq_lines ["local=/<name>/"] restarts FTL; other types get NOERROR with no
     answer, names below get NXDOMAIN, none of them is forwarded."""
     name = pihole.label("loc") + ".example.com"
@@ -749,8 +753,9 @@ def test_r3_dnsmasq_lines_local_makes_a_name_local_only(pihole, session, rdtype)
     assert reply.status == 200 and reply.json()["config"]["misc"]["dnsmasq_lines"] == ["local=/%s/" % name]
     pihole.wait_restarted()
     assert addresses(pihole.query(name)) == ["192.168.11.10"]
-    reply = pihole.query(name, rdtype)
-    assert (reply.rcode(), reply.answer) == (dns.rcode.NOERROR, [])
+    for rdtype in ("AAAA", "MX", "TXT", "HTTPS"):
+        reply = pihole.query(name, rdtype)
+        assert (reply.rcode(), reply.answer) == (dns.rcode.NOERROR, []), rdtype
     assert pihole.query("a." + name).rcode() == dns.rcode.NXDOMAIN
     assert [query for query in pihole.upstream.zone.queries if query[0].endswith(name)] == []
 
@@ -774,8 +779,9 @@ def test_r3_dnsmasq_lines_bad_option(pihole, session):
     assert reply.status == 400
     error = error_of(reply)
     assert (error["key"], error["message"]) == ("bad_request", "Invalid configuration")
-    assert re.fullmatch(r'ad option at line \d+ of /etc/pihole/dnsmasq.conf.temp: "nonsense-option=1"',
-                        error["hint"]), error
+    # As for duplicate CNAMEs, the real FTL cuts leading characters off dnsmasq's message ("ad option ...").
+    assert re.search(r'option at line \d+ of /etc/pihole/dnsmasq.conf.temp: "nonsense-option=1"$',
+                     error["hint"]), error
     body = api(pihole, "GET", "/api/config/misc/dnsmasq_lines", sid=session).json()
     assert body["config"]["misc"]["dnsmasq_lines"] == []
 
@@ -892,13 +898,17 @@ def test_r7_deny_entry_blocks_while_blocking_is_on(gravity, session):
     pihole = gravity
     name = pihole.label("deny") + ".example.com"
     pihole.upstream.zone.add(name, "A", "198.51.100.9")
+    assert addresses(pihole.query(name)) == ["198.51.100.9"]
     assert api(pihole, "POST", "/api/domains/deny/exact", {"domain": name}, sid=session).status == 201
+    # The real FTL reloads its lists asynchronously: 2-140 ms measured, also for a name asked before.
+    assert pihole.wait_answer(name, ["0.0.0.0"]) == ["0.0.0.0"]
+    pihole.upstream.zone.queries.clear()
     reply = pihole.query(name)
     assert addresses(reply) == ["0.0.0.0"] and "AA" in flags_of(reply) and reply.answer[0].ttl == 2
     assert addresses(pihole.query(name, "AAAA"), "AAAA") == ["::"]
     assert pihole.upstream.zone.queries == []
     assert api(pihole, "DELETE", "/api/domains/deny/exact/" + name, sid=session).status == 204
-    assert addresses(pihole.query(name)) == ["198.51.100.9"]
+    assert pihole.wait_answer(name, ["198.51.100.9"]) == ["198.51.100.9"]
 
 
 def test_r8_pi_hole_name(pihole):
