@@ -13,7 +13,8 @@ Pi-hole never forwards ``.test``) and
 
 ``adguard_standin`` -> :class:`StandinHandle` of a configured AdGuard Home stand-in
 (user ``admin`` / ``handle.password``); ``pihole_standin`` -> handle of a Pi-hole
-stand-in (password ``handle.password``, FTL restarts last ``restart_seconds`` = 0.3 s).
+stand-in (password ``handle.password``; after a reply that restarts FTL, its DNS stops at once,
+its API 0.3 s later, and both answer again ``restart_seconds`` = 0.3 s after that).
 Variants: ``adguard_standin_factory(config=None | dict, users=True, first_run=False,
 emulate_version=...)`` and ``pihole_standin_factory(env={...}, toml=None | str,
 password=... | None)``.
