@@ -199,7 +199,21 @@ class RealFTL:
             pytest.skip("real FTL: /api/domains needs gravity.db: " + self.gravity_ready)
 
     def reset(self, target):
-        """Back to the state every test starts from; restarts FTL only if a restart item is set."""
+        """Back to the state every test starts from; restarts FTL only if a restart item is set.
+
+        A request that reaches the old process while it shuts down its web server (a restart
+        the previous test caused) may hang: then wait for the new process and try again."""
+        for attempt in range(3):
+            try:
+                return self._reset(target)
+            except OSError:
+                if attempt == 2:
+                    raise
+                target.logout_all()
+                target.wait_restarted()
+        return None
+
+    def _reset(self, target):
         sid = target.login()["sid"]
         try:
             for other in target.api("GET", "/api/auth/sessions", sid=sid).json()["sessions"]:
