@@ -6,13 +6,15 @@ for tests, NOT the real servers).
 
 Every fixture gives a fresh server on 127.0.0.1 with ephemeral HTTP and DNS ports and a
 frozen fake clock. The servers forward unknown names to ``upstream_dns``, a fake
-upstream that knows ``upstream.natloop.test`` (A 198.51.100.80) and
+upstream that knows ``upstream.natloop.test`` and ``upstream.example.com`` (A 198.51.100.80;
+Pi-hole never forwards ``.test``) and
 ``ads.natloop.test`` (A 198.51.100.66); add records with
 ``upstream_dns.zone.add(name, "A", ip)``.
 
 ``adguard_standin`` -> :class:`StandinHandle` of a configured AdGuard Home stand-in
 (user ``admin`` / ``handle.password``); ``pihole_standin`` -> handle of a Pi-hole
-stand-in (password ``handle.password``, FTL restarts last ``restart_seconds`` = 0.3 s).
+stand-in (password ``handle.password``; after a reply that restarts FTL, its DNS stops at once,
+its API 0.3 s later, and both answer again ``restart_seconds`` = 0.3 s after that).
 Variants: ``adguard_standin_factory(config=None | dict, users=True, first_run=False,
 emulate_version=...)`` and ``pihole_standin_factory(env={...}, toml=None | str,
 password=... | None)``.

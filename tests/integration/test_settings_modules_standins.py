@@ -23,7 +23,10 @@ from natloop_standins.testclient import addresses, basic_auth, http_request
 from test_record_modules_standins import run_playbook
 
 DEAD_UPSTREAM = '127.0.0.1:9'
-BLOCKED = 'ads.natloop.test'    # on both stand-ins' block lists
+BLOCKED = 'ads.natloop.test'    # on the AdGuard Home stand-in's emulated filter list
+# Pi-hole blocks nothing without gravity or a deny entry, and never forwards .test (RFC 6761):
+# its test puts a forwardable name on the deny list through the API first.
+PIHOLE_BLOCKED = 'ads.example.com'
 PREDICTED = ('changed', 'changes', 'settings', 'diff')
 
 
@@ -193,9 +196,9 @@ class PiholeSession(object):
         self.sid = login.json()['session']['sid']
         return self
 
-    def call(self, method, path, body=None):
+    def call(self, method, path, body=None, status=200):
         reply = http_request(method, self.handle.base_url + path, json_body=body, headers={'X-FTL-SID': self.sid})
-        assert reply.status == 200, reply
+        assert reply.status == status, reply
         return reply.json()
 
     def __exit__(self, *exc_info):
@@ -219,11 +222,13 @@ PIHOLE_TOML = """
 @pytest.mark.parametrize('start', ['enabled', 'paused'])
 def test_pihole_settings_four_steps(tmp_path, pihole_standin_factory, start):
     handle = pihole_standin_factory(env={'FTLCONF_dns_upstreams': DEAD_UPSTREAM.replace(':', '#')}, toml=PIHOLE_TOML)
+    with PiholeSession(handle) as session:
+        session.call('POST', '/api/domains/deny/exact', {'domain': PIHOLE_BLOCKED}, status=201)
     if start == 'paused':
         with PiholeSession(handle) as session:
             session.call('POST', '/api/dns/blocking', {'blocking': False, 'timer': 300})
     else:
-        assert addresses(handle.query(BLOCKED, 'A')) == ['0.0.0.0']
+        assert addresses(handle.query(PIHOLE_BLOCKED, 'A')) == ['0.0.0.0']
     play = {
         'name': 'Pi-hole settings',
         'hosts': 'localhost',
@@ -246,10 +251,10 @@ def test_pihole_settings_four_steps(tmp_path, pihole_standin_factory, start):
     # Permanent: long after a timer would have run out, blocking is still off.
     handle.clock.advance(3600)
     assert pihole_blocking(handle) == after
-    # What DNS clients see: the gravity name is forwarded (not blocked), the local record answers.
-    assert not_blocked(handle.query(BLOCKED, 'A'))
+    # What DNS clients see: the denied name is forwarded (not blocked), the local record answers.
+    assert not_blocked(handle.query(PIHOLE_BLOCKED, 'A'))
     assert addresses(handle.query('nas.example.test', 'A')) == ['192.168.11.20']
     # Control: with blocking on again, the same query is blocked.
     with PiholeSession(handle) as session:
         session.call('POST', '/api/dns/blocking', {'blocking': True})
-    assert addresses(handle.query(BLOCKED, 'A')) == ['0.0.0.0']
+    assert addresses(handle.query(PIHOLE_BLOCKED, 'A')) == ['0.0.0.0']

@@ -22,6 +22,8 @@ class FakeUpstream:
         self.zone = StaticZone()
         self.zone.add("upstream.natloop.test", "A", "198.51.100.80")
         self.zone.add("upstream.natloop.test", "AAAA", "2001:db8::80")
+        # A name Pi-hole forwards (it never forwards .test, RFC 6761).
+        self.zone.add("upstream.example.com", "A", "198.51.100.80")
         self.zone.add("ads.natloop.test", "A", "198.51.100.66")
         self.listener = DNSListener(self.zone, STANDIN_HOST, 0).start()
 

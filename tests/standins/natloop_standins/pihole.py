@@ -10,8 +10,14 @@ dns.cnameRecords items with FTL's status codes and validator hints; env-forced i
 the FTL restart after cnameRecords changes (API and DNS refuse connections for
 ``restart_seconds``) unless ``?restart=false``; /api/action/restartdns;
 /api/dns/blocking; pihole.toml and hosts/custom.list persistence; DNS answers from
-dns.hosts, dns.cnameRecords and a tiny gravity list (``ads.natloop.test`` -> 0.0.0.0).
-Deviations are listed in tests/standins/README.md.
+dns.hosts and dns.cnameRecords (authoritative, TTL 0); the allow and deny lists of
+/api/domains (pihole_lists) and an optional gravity list (empty by default: with no
+gravity and no deny entry nothing is blocked); the names FTL never forwards (RFC 6761
+``test``/``invalid``/``onion``/``bind``, ``local=`` for ``home.arpa``/``internal``/``lan``/
+``pi.hole`` and for misc.dnsmasq_lines); the special domains answered locally while
+blocking is on. A-only names have their other query types forwarded, as FTL does.
+Deviations are listed in tests/standins/README.md, the behaviour checked on the real FTL
+in its "Behaviour contract" sections.
 
 CLI (environment as for the real image, config in /etc/pihole)::
 
@@ -32,6 +38,7 @@ import time
 import urllib.parse
 
 import dns.exception
+import dns.flags
 import dns.name
 import dns.rcode
 import dns.rdatatype
@@ -39,16 +46,24 @@ import dns.reversename
 
 from . import pihole_auth as auth
 from . import pihole_config as cfg
+from . import pihole_lists
 from .dnsbase import DEFAULT_FORWARD_ALLOW, add_records, forward_allow_from_env, make_reply, qname_text
 from .httpbase import Response, json_bytes
 from .netinfo import is_local_client, primary_address
 from .persist import atomic_write, load_json, save_json
 from .server import StandinBase, run_until_signal
 
-#: Gravity of the stand-in: blocked while blocking is enabled.
-DEMO_BLOCKED_DOMAIN = "ads.natloop.test"
 DOCKER_DEFAULT_UPSTREAMS = ["8.8.8.8", "8.8.4.4"]
-LOCAL_TTL = 2
+#: TTL of local answers (dns.hosts, cnameRecords, pi.hole): the real FTL answers them with 0.
+LOCAL_TTL = 0
+#: FTL's generated dnsmasq.conf: server=/d/ (RFC 6761) and local=/d/; both mean "answer
+#: from local data only": NXDOMAIN for unknown names, NODATA for other types.
+RFC6761_DOMAINS = ("test", "invalid", "onion", "bind")
+LOCAL_DOMAINS = ("home.arpa", "internal", "lan", "pi.hole")
+#: dns.specialDomains: answered locally only while blocking is enabled.
+MOZILLA_CANARY = "use-application-dns.net"
+ICLOUD_RELAY = ("mask.icloud.com", "mask-h2.icloud.com")
+DESIGNATED_RESOLVER = "_dns.resolver.arpa"
 DOCKER_TAG = "2026.07.2"
 
 API_AUTH_UNAUTHORIZED = -1
@@ -77,7 +92,8 @@ class ApiCall:
             try:
                 self.json, _end = json.JSONDecoder().raw_decode(text)
             except json.JSONDecodeError as exc:
-                self.json_error = text[exc.pos:]
+                # cJSON reports the text one character after where Python stops (FTL v6.4.1: "{nope" -> "ope").
+                self.json_error = text[exc.pos + 1:]
 
     def query_bool(self, name, default):
         values = urllib.parse.parse_qs(self.request.query, keep_blank_values=True).get(name)
@@ -113,8 +129,9 @@ class PiholeStandin(StandinBase):
     server_header = "natloop-standin (NOT Pi-hole FTL)"
 
     def __init__(self, config_dir, *, env=None, listen_host=None, web_port=None, dns_port=None, clock=None,
-                 restart_seconds=2.0, secrets_dir="/run/secrets", gravity=(DEMO_BLOCKED_DOMAIN,),
-                 upstream_timeout=2.0, forward_allow=DEFAULT_FORWARD_ALLOW):
+                 restart_seconds=0.5, secrets_dir="/run/secrets", gravity=(), gravity_db=True,
+                 old_api_seconds=0.3, old_dns_seconds=0.02, upstream_timeout=2.0,
+                 forward_allow=DEFAULT_FORWARD_ALLOW):
         super().__init__(listen_host=listen_host, clock=clock, logger_name="natloop_standins.pihole",
                          upstream_timeout=upstream_timeout, forward_allow=forward_allow)
         self.config_dir = config_dir
@@ -122,8 +139,12 @@ class PiholeStandin(StandinBase):
         self.web_port_override = web_port
         self.dns_port_override = dns_port
         self.restart_seconds = restart_seconds
+        self.old_api_seconds = old_api_seconds
+        self.old_dns_seconds = min(old_dns_seconds, old_api_seconds)
         self.secrets_dir = secrets_dir
         self.gravity = {name.lower() for name in gravity}
+        self.lists = pihole_lists.DomainLists(os.path.join(config_dir, "natloop-standin-gravity.json"), self.clock,
+                                              available=gravity_db)
         self.values = cfg.defaults()
         self.active = cfg.defaults()
         self.env_forced = set()
@@ -209,6 +230,7 @@ class PiholeStandin(StandinBase):
         self.seats.resize(values["webserver.api.max_sessions"])
         if fresh:
             self._load_sessions()
+            self.lists.load()
         self._write_toml()
         self._write_custom_list()
 
@@ -282,11 +304,30 @@ class PiholeStandin(StandinBase):
                 self._listen()
                 self.restart_count += 1
 
+    def _restart_after_reply(self):
+        """FTL's re-exec as measured on v6.4.1: the old process stops DNS at once (about 20 ms
+        after its reply) but its API answers for about 0.3 s more; then nothing answers
+        until the new process serves both (0.7-1.0 s after the reply)."""
+        with self._restart_lock:
+            time.sleep(self.old_dns_seconds)
+            self._stop_dns()
+            time.sleep(self.old_api_seconds - self.old_dns_seconds)
+            self._stop_http()
+            with self.lock:
+                self._save_sessions()
+            time.sleep(self.restart_seconds)
+            with self.lock:
+                if self._closed:
+                    return
+                self._boot(fresh=False)
+                self._listen()
+                self.restart_count += 1
+
     def schedule_restart(self):
-        """FTL re-exec after a reply: API and DNS are down for ``restart_seconds``."""
+        """FTL re-exec after a reply: see :meth:`_restart_after_reply`."""
         if self._restart_thread is not None and self._restart_thread.is_alive():
             return
-        thread = threading.Thread(target=self.restart, args=(self.restart_seconds,), name="ftl-restart", daemon=True)
+        thread = threading.Thread(target=self._restart_after_reply, name="ftl-restart", daemon=True)
         thread.start()
         self._restart_thread = thread
 
@@ -357,6 +398,7 @@ class PiholeStandin(StandinBase):
             ("/api/action/restartdns", self._api_restartdns, True),
             ("/api/info/version", self._api_version, True),
             ("/api/info/login", self._api_info_login, False),
+            ("/api/domains", self._api_domains, True),
         ]
 
     def _route(self, call):
@@ -621,7 +663,7 @@ class PiholeStandin(StandinBase):
         if message:
             return self._error(call, 400, "bad_request", message, hint)
         if restart_needed:
-            error = cfg.dnsmasq_test(values["dns.cnameRecords"])
+            error = cfg.dnsmasq_test(values)
             if error:
                 return self._error(call, 400, "bad_request", "Invalid configuration", error)
             call.restart = restart
@@ -678,12 +720,38 @@ class PiholeStandin(StandinBase):
                 values[item.key] = new
         if changed:
             if restart_needed:
-                error = cfg.dnsmasq_test(values["dns.cnameRecords"])
+                error = cfg.dnsmasq_test(values)
                 if error:
                     return self._error(call, 400, "bad_request", "Invalid configuration", error)
                 call.restart = restart
             self._commit(values, rewrite_hosts)
         return self._config_get(call)
+
+    # -- domain lists (FTL src/api/list.c) -------------------------------------------------
+    def _api_domains(self, call):
+        raw = call.request.raw_path
+        list_type = kind = None
+        item, can_modify = "", False
+        for prefix, list_type, kind, can_modify in pihole_lists.ROUTES:
+            if raw == prefix or raw.startswith(prefix + "/"):
+                item = urllib.parse.unquote(raw[len(prefix) + 1:])
+                break
+        try:
+            if call.method == "GET":
+                return self._reply(call, 200, {"domains": self.lists.read(list_type, kind, item)})
+            if can_modify and call.method in ("POST", "PUT"):
+                if call.method == "PUT" and not item:
+                    return self._error(call, 400, "uri_error", "Invalid request: Specify item in URI")
+                payload = call.json if call.payload else {}
+                status, body = self.lists.write(call.method, list_type, kind, item, payload)
+                return self._reply(call, status, body)
+            if can_modify and call.method == "DELETE":
+                if self.lists.remove(list_type, kind, item):
+                    return self._reply(call, 204)
+                return self._reply(call, 404, {})
+        except pihole_lists.ListError as exc:
+            return self._error(call, exc.status, exc.key, exc.message, exc.hint)
+        return self._method_not_allowed(call)
 
     # -- dns/blocking, actions, info ----------------------------------------------------
     def _api_blocking(self, call):
@@ -757,6 +825,28 @@ class PiholeStandin(StandinBase):
             reverse.setdefault(ip, fields[1].rstrip("."))
         return forward, reverse
 
+    def _local_only(self, name):
+        """True if FTL's dnsmasq config answers ``name`` from local data only (never forwarded)."""
+        zones = RFC6761_DOMAINS + LOCAL_DOMAINS + tuple(cfg.local_domains(self.active["misc.dnsmasq_lines"]))
+        return any(name == zone or name.endswith("." + zone) for zone in zones)
+
+    def _special_domain_reply(self, query, name, qtype):
+        """dns.specialDomains while blocking is enabled (FTL answers them itself), else None."""
+        special = self.values
+        if name == MOZILLA_CANARY and special["dns.specialDomains.mozillaCanary"]:
+            return make_reply(query, dns.rcode.NXDOMAIN)
+        if name in ICLOUD_RELAY and special["dns.specialDomains.iCloudPrivateRelay"]:
+            return make_reply(query, dns.rcode.NXDOMAIN)
+        if (name == DESIGNATED_RESOLVER and qtype == dns.rdatatype.SVCB
+                and special["dns.specialDomains.designatedResolver"]):
+            return make_reply(query)
+        return None
+
+    def _blocked_name(self, name):
+        if self.lists.allowed(name):
+            return False
+        return name in self.gravity or self.lists.denied(name)
+
     def resolve(self, query, client_ip):
         question = query.question[0]
         name, qtype = qname_text(question.name).lower(), question.rdtype
@@ -765,7 +855,9 @@ class PiholeStandin(StandinBase):
                 self.log.info("ignoring query from non-local network %s", client_ip)
                 return None
             self._tick_blocking_timer()
-            blocked = self.values["dns.blocking.active"] and name in self.gravity
+            blocking = self.values["dns.blocking.active"]
+            special = self._special_domain_reply(query, name, qtype) if blocking else None
+            blocked = blocking and self._blocked_name(name)
             block_mode, block_ttl = self.values["dns.blocking.mode"], self.values["dns.blockTTL"]
             forward, reverse = self._hosts_index(self.values["dns.hosts"])
             cnames = {}
@@ -773,19 +865,25 @@ class PiholeStandin(StandinBase):
                 aliases, target, ttl = cfg.split_cname(record)
                 for alias in aliases:
                     cnames[alias.lower()] = (target, LOCAL_TTL if ttl is None else ttl)
+            local_only = self._local_only(name)
             upstreams = list(self.active["dns.upstreams"])
         if name == "pi.hole":
-            response = make_reply(query)
+            # The address of the interface the query came in on; the lab's containers have no
+            # IPv6, so AAAA gets NOERROR without an answer (as on the real-parts image).
+            response = self._authoritative(query)
             if qtype == dns.rdatatype.A:
                 add_records(response, question.name, qtype, LOCAL_TTL, [primary_address()])
             return response
+        if special is not None:
+            return special
         if blocked:
             return self._blocked(query, block_mode, block_ttl)
         if name in cnames:
             return self._cname_reply(query, name, cnames, forward)
-        if name in forward and qtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            response = make_reply(query)
-            add_records(response, question.name, qtype, LOCAL_TTL, self._ips_of(forward[name], qtype))
+        local_ips = self._ips_of(forward.get(name, []), qtype) if qtype in (dns.rdatatype.A, dns.rdatatype.AAAA) else []
+        if local_ips:
+            response = self._authoritative(query)
+            add_records(response, question.name, qtype, LOCAL_TTL, local_ips)
             return response
         if qtype == dns.rdatatype.PTR:
             try:
@@ -793,11 +891,22 @@ class PiholeStandin(StandinBase):
             except (dns.exception.SyntaxError, ValueError):
                 address = None
             if address in reverse:
-                response = make_reply(query)
+                response = self._authoritative(query)
                 add_records(response, question.name, qtype, LOCAL_TTL, [reverse[address] + "."])
                 return response
+        if local_only:
+            # local=/server=/ domains: NODATA for a name with other local data, NXDOMAIN otherwise.
+            return make_reply(query) if name in forward else make_reply(query, dns.rcode.NXDOMAIN)
+        # Not answered locally, even for a name with local A records: its AAAA, HTTPS, SVCB,
+        # MX, TXT... go to the upstreams, as on the real FTL.
         answer = self.forwarder.forward(query, upstreams)
         return answer if answer is not None else make_reply(query, dns.rcode.SERVFAIL)
+
+    @staticmethod
+    def _authoritative(query):
+        response = make_reply(query)
+        response.flags |= dns.flags.AA
+        return response
 
     @staticmethod
     def _ips_of(ips, qtype):
@@ -806,7 +915,7 @@ class PiholeStandin(StandinBase):
 
     def _cname_reply(self, query, name, cnames, forward):
         question = query.question[0]
-        response = make_reply(query)
+        response = self._authoritative(query)
         owner, seen = question.name, set()
         while name in cnames and name not in seen:
             seen.add(name)
@@ -817,11 +926,11 @@ class PiholeStandin(StandinBase):
             add_records(response, owner, question.rdtype, LOCAL_TTL, self._ips_of(forward[name], question.rdtype))
         return response
 
-    @staticmethod
-    def _blocked(query, mode, ttl):
+    @classmethod
+    def _blocked(cls, query, mode, ttl):
         if mode == "NX":
             return make_reply(query, dns.rcode.NXDOMAIN)
-        response = make_reply(query)
+        response = cls._authoritative(query)
         if mode == "NODATA":
             return response
         question = query.question[0]
@@ -840,11 +949,15 @@ def build_parser():
     parser.add_argument("--web-port", type=int, default=None, help="override webserver.port")
     parser.add_argument("--dns-port", type=int, default=None, help="override dns.port")
     parser.add_argument("--listen-host", default=None, help="bind every listener to this address")
-    parser.add_argument("--restart-seconds", type=float, default=2.0,
-                        help="how long API and DNS stay down when FTL restarts")
+    parser.add_argument("--restart-seconds", type=float, default=0.5,
+                        help="how long nothing answers when FTL restarts, after the old process's API stops")
+    parser.add_argument("--old-api-seconds", type=float, default=0.3,
+                        help="how long the old process's API still answers after a reply that restarts FTL")
     parser.add_argument("--secrets-dir", default="/run/secrets", help="where WEBPASSWORD_FILE is looked up")
     parser.add_argument("--gravity", action="append", default=None,
-                        help="blocked domain (repeatable; default %s)" % DEMO_BLOCKED_DOMAIN)
+                        help="a domain gravity blocks (repeatable; default: none, like a Pi-hole without adlists)")
+    parser.add_argument("--no-gravity-db", action="store_true",
+                        help="behave like FTL without gravity.db: /api/domains answers 400 database_error")
     parser.add_argument("--upstream-timeout", type=float, default=2.0, help="seconds per upstream query")
     parser.add_argument("--forward-allow", default=None,
                         help="comma-separated networks upstream queries may go to (default: loopback and lab ranges)")
@@ -857,7 +970,8 @@ def main(argv=None):
              if args.forward_allow else forward_allow_from_env())
     standin = PiholeStandin(args.config_dir, listen_host=args.listen_host, web_port=args.web_port,
                             dns_port=args.dns_port, restart_seconds=args.restart_seconds, secrets_dir=args.secrets_dir,
-                            gravity=tuple(args.gravity or (DEMO_BLOCKED_DOMAIN,)),
+                            gravity=tuple(args.gravity or ()), gravity_db=not args.no_gravity_db,
+                            old_api_seconds=args.old_api_seconds,
                             upstream_timeout=args.upstream_timeout, forward_allow=allow)
     return run_until_signal(standin)
 

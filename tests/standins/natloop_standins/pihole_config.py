@@ -131,19 +131,58 @@ def split_cname(record):
     return [part.strip() for part in parts[:-1]], parts[-1].strip(), ttl
 
 
-def dnsmasq_test(cname_records):
-    """What ``dnsmasq --test`` would say about the generated config, None if it is fine."""
+#: dnsmasq options the stand-in accepts in misc.dnsmasq_lines (only local= and address-less
+#: server= change its answers; the others are stored and otherwise ignored).
+DNSMASQ_OPTIONS = {
+    "local", "server", "address", "cname", "host-record", "txt-record", "ptr-record", "srv-host", "mx-host",
+    "domain", "expand-hosts", "domain-needed", "bogus-priv", "no-resolv", "no-hosts", "addn-hosts", "log-queries",
+    "cache-size", "local-ttl", "neg-ttl", "max-ttl", "min-cache-ttl", "rebind-domain-ok", "stop-dns-rebind",
+    "dhcp-option", "dhcp-host", "dhcp-range", "interface", "listen-address", "bind-interfaces", "strict-order",
+    "all-servers", "filterwin2k", "rev-server", "conf-file", "edns-packet-max", "dns-forward-max",
+}
+DNSMASQ_FIRST_LINES_LINE = 135
+
+
+def local_domains(lines):
+    """Domains that ``local=/d/`` or an address-less ``server=/d/`` in misc.dnsmasq_lines make local-only."""
+    found = []
+    for line in lines:
+        option, _sep, value = line.strip().partition("=")
+        if option.strip() not in ("local", "server") or not value.startswith("/"):
+            continue
+        parts = value.split("/")
+        if parts[-1].strip():
+            continue  # server=/d/1.2.3.4 forwards, it does not make d local
+        found.extend(part.strip().lower().rstrip(".") for part in parts[1:-1] if part.strip())
+    return found
+
+
+def dnsmasq_test(values):
+    """What ``dnsmasq --test`` would say about the generated config, None if it is fine.
+
+    Checks cnameRecords (bad names, duplicate aliases) and misc.dnsmasq_lines (unknown
+    options). The texts are the real FTL v6.4.1's (checked through run-isolated), with a
+    line number that means nothing here."""
     seen = set()
-    for offset, record in enumerate(cname_records):
+    for offset, record in enumerate(values["dns.cnameRecords"]):
         line = DNSMASQ_FIRST_CNAME_LINE + offset
         aliases, target, _ttl = split_cname(record)
+        where = '%s: "cname=%s"' % (DNSMASQ_TEMP_CONF, record)
         for name in aliases + [target]:
             if not valid_domain(name):
-                return "dnsmasq: bad CNAME at line %d of %s" % (line, DNSMASQ_TEMP_CONF)
+                return "dnsmasq: bad CNAME at line %d of %s" % (line, where)
         for alias in aliases:
             if alias.lower() in seen:
-                return "dnsmasq: duplicate CNAME at line %d of %s" % (line, DNSMASQ_TEMP_CONF)
+                return "dnsmasq: duplicate CNAME at line %d of %s" % (line, where)
             seen.add(alias.lower())
+    for offset, text in enumerate(values.get("misc.dnsmasq_lines", [])):
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        option = stripped.partition("=")[0].strip()
+        if option not in DNSMASQ_OPTIONS:
+            # sic: the real FTL cuts the first letter of dnsmasq's "bad option" message.
+            return 'ad option at line %d of %s: "%s"' % (DNSMASQ_FIRST_LINES_LINE + offset, DNSMASQ_TEMP_CONF, text)
     return None
 
 
@@ -165,6 +204,10 @@ ITEMS = [
     Item("dns.blocking.active", BOOL, True, "Should FTL block queries?"),
     Item("dns.blocking.mode", ENUM, "NULL", "How FTL replies to blocked queries",
          allowed=["NULL", "IP_NODATA_AAAA", "IP", "NX", "NODATA"]),
+    Item("dns.specialDomains.mozillaCanary", BOOL, True, "Answer use-application-dns.net with NXDOMAIN"),
+    Item("dns.specialDomains.iCloudPrivateRelay", BOOL, True,
+         "Answer mask.icloud.com and mask-h2.icloud.com with NXDOMAIN"),
+    Item("dns.specialDomains.designatedResolver", BOOL, True, "Answer _dns.resolver.arpa SVCB with NODATA"),
     Item("webserver.port", STRING, "80o,443os,[::]:80o,[::]:443os", "Ports of the web server", restart=True),
     Item("webserver.session.timeout", UINT, 1800, "Session timeout in seconds"),
     Item("webserver.api.max_sessions", UINT16, 16, "Number of concurrent API sessions", restart=True),
@@ -178,6 +221,8 @@ ITEMS = [
          invalidates_sessions=True),
     Item("webserver.api.app_sudo", BOOL, False, "May application password sessions change the config?"),
     Item("misc.readOnly", BOOL, False, "Put the configuration into read-only mode", toml_only=True),
+    Item("misc.dnsmasq_lines", STRING_ARRAY, [], "Additional lines for the generated dnsmasq config",
+         restart=True),
     Item("misc.etc_dnsmasq_d", BOOL, False, "Load additional dnsmasq config from /etc/dnsmasq.d/", restart=True),
 ]
 ITEMS_BY_KEY = {item.key: item for item in ITEMS}
