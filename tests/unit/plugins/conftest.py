@@ -14,9 +14,9 @@ RECORD_MODULE = 'ansible_collections.natloop.lan.plugins.module_utils._record_mo
 def fake_waits(monkeypatch, tmp_path):
     """Every unit test: the Pi-hole restart wait and the write retries run on the fake clock, DNS
     questions go to the fake Pi-hole, and lock files go to a directory of the test's own."""
-    monkeypatch.setattr(PIHOLE + '.monotonic', CLOCK.monotonic)
-    monkeypatch.setattr(PIHOLE + '.sleep', CLOCK.sleep)
-    monkeypatch.setattr(RECORD_MODULE + '.sleep', CLOCK.sleep)
+    monkeypatch.setattr(PIHOLE + '.monotonic', CLOCK.monotonic, raising=False)
+    monkeypatch.setattr(PIHOLE + '.sleep', CLOCK.sleep, raising=False)
+    monkeypatch.setattr(RECORD_MODULE + '.sleep', CLOCK.sleep, raising=False)
     monkeypatch.setattr(DNS_QUERY, fake_dns_query)
     monkeypatch.setenv('NATLOOP_LOCK_DIR', str(tmp_path / 'locks'))
     del CLOCK.sleeps[:]

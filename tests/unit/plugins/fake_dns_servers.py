@@ -115,6 +115,7 @@ class FakeServer(object):
         self.faults = []    # list of [predicate, action, remaining]
         # Called with each request before it is handled (tests force interleavings with it).
         self.before_request = None
+        self.after_request = None
         # One request at a time, as the real servers take their writes.
         self.serial = threading.Lock()
 
@@ -147,8 +148,12 @@ class FakeServer(object):
         request = Request(method or ('POST' if data else 'GET'), url, headers, data, kwargs)
         if self.before_request is not None:
             self.before_request(request)
-        with self.serial:
-            return self._call(request, kwargs)
+        try:
+            with self.serial:
+                return self._call(request, kwargs)
+        finally:
+            if self.after_request is not None:
+                self.after_request(request)
 
     def _call(self, request, kwargs):
         self.requests.append(request)
