@@ -128,6 +128,13 @@ def start(script, backends, params):
     return runs
 
 
+def start_in_order(script, runs):
+    """A reads first, then B starts."""
+    runs[0].start()
+    assert script.events['A_read'].wait(WAIT)
+    runs[1].start()
+
+
 def finish(runs):
     for run in runs:
         run.join(30)
@@ -193,8 +200,7 @@ def test_pihole_two_controllers_a_run_whose_entries_were_dropped_writes_them_aga
     script.on('B', 'read', 2, lambda: (script.events['B_wrote'].set(), script.wait('A_done')))
     runs = start(script, {'A': pihole_backend(), 'B': pihole_backend()},
                  {name: pihole_params(tmp_path, name, 'locks-' + name) for name in 'AB'})
-    for run in runs:
-        run.start()
+    start_in_order(script, runs)
     results = finish(runs)
 
     assert script.timeouts == []
@@ -217,8 +223,7 @@ def test_pihole_two_controllers_the_documented_limit(pihole, tmp_path):
     script.on('B', 'write', 1, lambda: script.wait('A_done'))
     runs = start(script, {'A': pihole_backend(), 'B': pihole_backend()},
                  {name: pihole_params(tmp_path, name, 'locks-' + name) for name in 'AB'})
-    for run in runs:
-        run.start()
+    start_in_order(script, runs)
     results = finish(runs)
     assert [r.get('failed', False) for r in results] == [False, False]
     assert '10.0.1.65 a.lan' not in pihole.hosts
@@ -288,8 +293,7 @@ def test_adguard_two_controllers_duplicates_of_ours_are_collapsed(adguard, tmp_p
     script.on('B', 'read', 2, lambda: (script.events['B_wrote'].set(), script.wait('A_done')))
     runs = start(script, {'A': adguard_backend(), 'B': adguard_backend()},
                  {name: adguard_params(tmp_path, name, 'locks-' + name) for name in 'AB'})
-    for run in runs:
-        run.start()
+    start_in_order(script, runs)
     results = finish(runs)
 
     assert script.timeouts == []
