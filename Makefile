@@ -25,12 +25,12 @@ LAB_LOCK := flock /tmp/natloop-lab.lock
 # DNS-server roles on their own (port conflicts, wrong password).
 MOLECULE_SCENARIOS ?= lab hairpin hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
-.PHONY: help bootstrap link images lint sanity unit integration molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
+.PHONY: help bootstrap link images lint sanity unit integration integration-real-ftl molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
 
 help:
 	@echo "make test   - lint, sanity, unit tests, molecule scenarios (what CI runs)"
 	@echo "make demo   - bring up the lab, run site.yml on it, print per-client reachability"
-	@echo "make unit | lint | sanity | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab"
+	@echo "make unit | lint | sanity | integration | integration-real-ftl | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab"
 
 bootstrap:
 	scripts/bootstrap-host.sh
@@ -61,9 +61,26 @@ unit: bootstrap link
 	pytest -q -p no:cacheprovider -n 2 tests/unit tests/conformance
 
 # Real ansible-playbook runs against the stand-in servers (no lab needed): the modules, the
-# example inventory, and twenty sites converged in one site.yml run.
+# example inventory, and twenty sites converged in one site.yml run; then the same parallel-writer
+# tests against the real Pi-hole FTL.
 integration: bootstrap link
-	pytest -q -p no:cacheprovider -n 2 tests/integration tests/sites
+	pytest -q -rs -p no:cacheprovider -n 2 tests/integration tests/sites
+	$(MAKE) --no-print-directory integration-real-ftl
+
+# The real Pi-hole FTL v6.4.1 (a peer next to the project: ../shared/peers/pihole-ftl; another place with
+# NATLOOP_PIHOLE_FTL_PEER). Its tests run inside its run-isolated (FTL and pytest in a network namespace of
+# their own, ports of their own); without the peer they are skipped, saying so.
+NATLOOP_PIHOLE_FTL_PEER ?= $(abspath $(ROOT)/../shared/peers/pihole-ftl)
+REAL_FTL_TESTS := tests/integration/test_parallel_writers.py -k real_ftl
+
+integration-real-ftl: bootstrap link
+	@if [ -x "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" ]; then \
+	  echo "=== real Pi-hole FTL: $(REAL_FTL_TESTS) inside $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated"; \
+	  "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" --web-port 18181 --dns-port 15381 -- \
+	    pytest -q -rs -s -p no:cacheprovider $(REAL_FTL_TESTS); \
+	else \
+	  echo "SKIPPED: the real Pi-hole FTL tests ($(REAL_FTL_TESTS)): $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated is missing (set NATLOOP_PIHOLE_FTL_PEER)"; \
+	fi
 
 molecule: images link
 	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
