@@ -16,7 +16,7 @@ options:
       - Directory of the lock files, on the host the module runs on (the C(delegate_to) host).
       - One lock per server, keyed by O(url) with scheme, host and port lower-cased and the default port filled in, so
         V(http://Pi.lan/) and V(http://pi.lan:80) share one lock. The file holds the holder's pid, host, start time and
-        command line.
+        playbook files.
       - If not set, the environment variable E(NATLOOP_LOCK_DIR) is used, else C(natloop-lan-locks-<uid>) in the
         system's temporary directory (usually C(/tmp)), created with mode 0700. Runs as different users only share a
         lock when they share this directory.

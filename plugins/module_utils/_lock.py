@@ -11,7 +11,7 @@ The record and settings modules hold it around read -> plan -> write -> verify, 
 host never interleave their writes to one server. ``fcntl.flock`` on a file in a directory of the
 host the module runs on: the kernel drops the lock when the holding process ends, however it
 ends, so a killed run never leaves a stale lock behind. The holder writes who it is into the file
-(pid, host, start time, its ansible-playbook command line when it finds one); a waiter that gives
+(pid, host, start time, its ansible-playbook program and playbook files when it finds them); a waiter that gives
 up names that holder.
 """
 
@@ -105,7 +105,7 @@ def _ensure_dir(directory, private):
 
 
 def _playbook_command():
-    """The command line of the ansible-playbook (or ansible) process above this one, if any (Linux)."""
+    """The ansible-playbook (or ansible) process above this one and its playbook files, if any (Linux)."""
     pid = os.getppid()
     for _ in range(12):
         if pid <= 1:
@@ -118,7 +118,10 @@ def _playbook_command():
         except (OSError, ValueError, IndexError):
             return None
         if any(_is_ansible_cli(arg) for arg in argv[:2]):
-            return ' '.join(argv)[:300]
+            # The program and its playbook files only: other arguments may carry secrets (-e password=...).
+            shown = [os.path.basename(arg) for arg in argv[:2] if _is_ansible_cli(arg)][:1]
+            shown += [arg for arg in argv[1:] if arg.endswith(('.yml', '.yaml')) and not arg.startswith('-')]
+            return ' '.join(shown)[:300]
     return None
 
 
