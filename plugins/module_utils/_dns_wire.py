@@ -36,7 +36,7 @@ def split_host_port(address, default_port=53):
     """'192.0.2.1' / '192.0.2.1:5335' / '[2001:db8::1]:53' / '2001:db8::1' / 'pi.lan:53' -> (host, port)."""
     address = address.strip()
     if address.startswith('['):
-        host, _, rest = address[1:].partition(']')
+        host, rest = address[1:].partition(']')[::2]
         return host, int(rest[1:]) if rest.startswith(':') else default_port
     if address.count(':') == 1:
         host, port = address.split(':')
@@ -55,7 +55,7 @@ def _encode_name(name):
 def _read_name(packet, offset):
     labels = []
     end = None
-    for _ in range(128):                       # bounded: a pointer loop cannot hang us
+    for dummy in range(128):                   # bounded: a pointer loop cannot hang us
         length = packet[offset]
         if length & 0xC0 == 0xC0:
             if end is None:
@@ -75,10 +75,10 @@ def parse_response(packet, query_id):
     if ident != query_id or not flags & 0x8000:
         raise ValueError('not the answer to our question')
     offset = 12
-    for _ in range(qdcount):
+    for dummy in range(qdcount):
         offset = _read_name(packet, offset)[1] + 4
     records = []
-    for _ in range(ancount):
+    for dummy in range(ancount):
         owner, offset = _read_name(packet, offset)
         rtype, _rclass, _ttl, length = struct.unpack('>HHIH', packet[offset:offset + 10])
         offset += 10
@@ -105,7 +105,7 @@ def query(address, name, rtype='A', timeout=1.0):
     query_id = struct.unpack('>H', os.urandom(2))[0]
     packet = struct.pack('>HHHHHH', query_id, 0x0100, 1, 0, 0, 0) + _encode_name(name) + struct.pack('>HH', TYPES[rtype], 1)
     infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
-    family, _, _, _, sockaddr = infos[0]
+    family, sockaddr = infos[0][0], infos[0][4]
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.settimeout(timeout)

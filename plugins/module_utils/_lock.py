@@ -107,7 +107,7 @@ def _ensure_dir(directory, private):
 def _playbook_command():
     """The ansible-playbook (or ansible) process above this one and its playbook files, if any (Linux)."""
     pid = os.getppid()
-    for _ in range(12):
+    for dummy in range(12):
         if pid <= 1:
             return None
         try:

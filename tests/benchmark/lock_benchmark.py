@@ -92,7 +92,7 @@ def p95_ms(values):
 
 def bare_lock(repeat, directory):
     times = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         start = time.perf_counter()
         with _lock.server_lock('http://127.0.0.1:8080', directory, timeout=5):
             pass
@@ -103,7 +103,7 @@ def bare_lock(repeat, directory):
 def module_runs(make_backend, params, repeat):
     with_lock, without = [], []
     real_lock = _record_module.server_lock
-    for _ in range(repeat):
+    for dummy in range(repeat):
         for use_lock, bucket in ((True, with_lock), (False, without)):
             _record_module.server_lock = real_lock if use_lock else no_lock
             start = time.perf_counter()
@@ -116,7 +116,7 @@ def module_runs(make_backend, params, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--records', type=int, default=100)
     parser.add_argument('--repeat', type=int, default=200)
     args = parser.parse_args()

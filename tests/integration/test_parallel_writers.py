@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from natloop_standins.fixtures import ADGUARD_PASSWORD, ADGUARD_USER, adguard_config

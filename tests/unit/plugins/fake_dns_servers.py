@@ -694,7 +694,7 @@ class FakePihole(FakeServer):
         return self._json(200, self._config())
 
     def _config(self):
-        hosts, cnames, _ = self._view()
+        hosts, cnames = self._view()[:2]
         return {'config': {'dns': {
             'upstreams': ['127.0.0.1#9'], 'hosts': list(hosts), 'cnameRecords': list(cnames), 'port': 53,
         }}}
