@@ -346,3 +346,33 @@ def test_info_lists_records_of_both_lists(run):
     assert server.calls() == [LOGIN, READ, LOGOUT]
     result = run(pihole_dns_record_info, server, dict(CONN, scope=['c.lan']))
     assert [r['domain'] for r in result['records']] == ['c.lan']
+
+
+def test_after_a_restart_the_old_process_is_not_taken_for_the_new_one(run):
+    # Real FTL v6.4.1: the answer to the PATCH and the next requests come from the old process.
+    server = FakePihole(cnames=['www.lan,old.lan'], old_process_requests=3, restart_downtime=2)
+    result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan']))
+    assert result['changed'] is True and 'failed' not in result, result
+    calls = server.calls()
+    # The old process (uptime of an hour) three times, refused twice, then the restarted one; then the fresh read.
+    assert calls == [LOGIN, READ, PATCH] + [INFO] * 6 + [READ, LOGOUT]
+    assert server.dns_queries == [('pihole.test:53', 'www.lan', 'CNAME')]
+    assert result['records'] == [{'domain': 'www.lan', 'answer': 'new.lan', 'type': 'CNAME', 'ttl': None}]
+
+
+def test_a_dns_server_that_never_answers_the_change_fails_the_task_and_names_the_address(run):
+    server = FakePihole(cnames=['www.lan,old.lan'], restart_downtime=0)
+    server.dns_answer = lambda name, rtype, answer_class: answer_class('NOERROR', [(name, 'CNAME', 'old.lan')])
+    result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan'],
+                                                 dns_address='192.0.2.53:5353', restart_timeout=3))
+    assert result['failed'] is True
+    assert "DNS server at 192.0.2.53:5353 did not answer www.lan CNAME with new.lan within 3 s" in result['msg']
+    assert 'it answered NOERROR old.lan' in result['msg'] and 'set dns_address' in result['msg']
+    assert server.sessions == {}
+
+
+def test_an_empty_dns_address_skips_the_dns_check(run):
+    server = FakePihole(cnames=['www.lan,old.lan'])
+    result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan'],
+                                                 dns_address=''))
+    assert result['changed'] is True and server.dns_queries == []
