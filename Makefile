@@ -21,16 +21,24 @@ ANSIBLE_TEST_PIP := 24.2
 # One lab per machine (fixed subnets and bridge names): every lab user takes this lock.
 LAB_LOCK := flock /tmp/natloop-lab.lock
 
+# The real peers (Pi-hole FTL, OpenWrt's uci/firewall4, the Pi-hole real-parts image): shared/peers
+# next to the project (or the machine's /work/shared/peers), or where NATLOOP_PEERS says. Tests that
+# need a missing peer are skipped, saying so.
+NATLOOP_PEERS ?= $(firstword $(wildcard $(abspath $(ROOT)/../shared/peers) /work/shared/peers) $(abspath $(ROOT)/../shared/peers))
+export NATLOOP_PEERS
+NATLOOP_OPENWRT_PEER ?= $(NATLOOP_PEERS)/openwrt
+export NATLOOP_OPENWRT_PEER
+
 # Scenarios make test runs, in order: the failure itself, then each fix end to end, then the
 # DNS-server roles on their own (port conflicts, wrong password).
 MOLECULE_SCENARIOS ?= lab hairpin hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
-.PHONY: matrix ee-context help bootstrap link images lint sanity unit conformance-real integration molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
+.PHONY: matrix ee-context help bootstrap link images lint sanity unit conformance-real integration integration-real-ftl molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
 
 help:
 	@echo "make test   - lint, sanity, unit tests, molecule scenarios (what CI runs)"
 	@echo "make demo   - bring up the lab, run site.yml on it, print per-client reachability"
-	@echo "make unit | conformance-real | lint | sanity | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab"
+	@echo "make unit | conformance-real | matrix | lint | sanity | integration | integration-real-ftl | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab | ee-context"
 
 bootstrap:
 	scripts/bootstrap-host.sh
@@ -69,7 +77,6 @@ matrix: link
 # inside its run-isolated (own network namespace; nothing leaves the machine). Without the
 # peer the tier is skipped, and pytest says so for every test. Override the peers' place
 # with NATLOOP_PEERS=/path/to/shared/peers.
-NATLOOP_PEERS ?= $(abspath $(ROOT)/../shared/peers)
 RUN_ISOLATED := $(NATLOOP_PEERS)/pihole-ftl/run-isolated
 CONFORMANCE_REAL := pytest -q -p no:cacheprovider -rs -m real_ftl tests/conformance/test_pihole_contract.py
 conformance-real: bootstrap link
@@ -83,9 +90,26 @@ conformance-real: bootstrap link
 	fi
 
 # Real ansible-playbook runs against the stand-in servers (no lab needed): the modules, the
-# example inventory, and twenty sites converged in one site.yml run.
+# example inventory, and twenty sites converged in one site.yml run; then the same parallel-writer
+# tests against the real Pi-hole FTL.
 integration: bootstrap link
-	pytest -q -p no:cacheprovider -n 2 tests/integration tests/sites
+	pytest -q -rs -p no:cacheprovider -n 2 tests/integration tests/sites
+	$(MAKE) --no-print-directory integration-real-ftl
+
+# The real Pi-hole FTL v6.4.1 (a peer next to the project: ../shared/peers/pihole-ftl; another place with
+# NATLOOP_PIHOLE_FTL_PEER). Its tests run inside its run-isolated (FTL and pytest in a network namespace of
+# their own, ports of their own); without the peer they are skipped, saying so.
+NATLOOP_PIHOLE_FTL_PEER ?= $(NATLOOP_PEERS)/pihole-ftl
+REAL_FTL_TESTS := tests/integration/test_parallel_writers.py -k real_ftl
+
+integration-real-ftl: bootstrap link
+	@if [ -x "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" ]; then \
+	  echo "=== real Pi-hole FTL: $(REAL_FTL_TESTS) inside $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated"; \
+	  "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" --web-port 18181 --dns-port 15381 -- \
+	    pytest -q -rs -s -p no:cacheprovider $(REAL_FTL_TESTS); \
+	else \
+	  echo "SKIPPED: the real Pi-hole FTL tests ($(REAL_FTL_TESTS)): $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated is missing (set NATLOOP_PIHOLE_FTL_PEER)"; \
+	fi
 
 molecule: images link
 	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done

@@ -26,6 +26,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._http import (
     RetryPolicy,
     transport_argument_spec,
 )
+from ansible_collections.natloop.lan.plugins.module_utils._lock import lock_argument_spec
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
     BackendError,
     info_argument_spec,
@@ -86,6 +87,7 @@ DNS_CONFIG_SETTINGS = ('upstream_dns', 'bootstrap_dns', 'upstream_mode')
 
 def settings_argument_spec():
     spec = connection_argument_spec()
+    spec.update(lock_argument_spec())
     spec.update(
         upstream_dns=dict(type='list', elements='str'),
         bootstrap_dns=dict(type='list', elements='str'),
@@ -198,6 +200,11 @@ class _AdGuardModuleBackend(object):
     def __init__(self, client, warn):
         self.client = client
         self.warn = warn
+
+    @property
+    def lock_url(self):
+        """The server's URL as the lock key (module_utils._lock.normalize_url makes it canonical)."""
+        return self.client.http.base_url
 
     @classmethod
     def from_module(cls, module):

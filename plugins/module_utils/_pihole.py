@@ -13,27 +13,35 @@ All changes of a run go to the server in ONE ``PATCH /api/config`` that carries 
 new ``dns.hosts`` and/or ``dns.cnameRecords`` lists, built from the lists just read: entries
 the module does not manage are passed through unchanged. FTL validates the whole request and
 applies all of it or nothing, and it restarts at most once (only when cnameRecords changed).
-The requests after that restart (re-read, logout) are retried while FTL comes back.
+A run that adds any number of A/AAAA records makes 5 requests (login, read, write, fresh read,
+logout).
 
-FTL answers a PATCH with its whole configuration as it holds it after the change. When only
-``dns.hosts`` changed (no restart), that answer is the re-read: a run that adds any number of
-A/AAAA records makes 4 requests (login, read, write, logout). After a restart the lists are read
-again, which also proves FTL came back with them.
+After a restart (measured on the real FTL v6.4.1, ../shared/peers/pihole-ftl/README.md): FTL
+re-executes itself under the same PID; the answer to the PATCH and requests in the next few
+hundred milliseconds come from the old process, and DNS does not answer for up to a second.
+So the module waits, bounded by ``restart_timeout``, until GET /api/info/ftl reports an uptime
+shorter than the time since the PATCH was sent (the restarted process serves the API), then
+until FTL's DNS server answers a changed CNAME as written (``dns_address``). Only then are the
+lists read again, which also proves FTL came back with them.
 """
 
 import contextlib
 import ipaddress
+import time
 from collections import OrderedDict
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.natloop.lan.plugins.module_utils import _dns_wire
 from ansible_collections.natloop.lan.plugins.module_utils._http import (
+    NO_RETRY,
     ConnectionFailure,
     HttpClient,
     HttpError,
     RetryPolicy,
     transport_argument_spec,
 )
+from ansible_collections.natloop.lan.plugins.module_utils._lock import lock_argument_spec
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
     BackendError,
     info_argument_spec,
@@ -85,11 +93,22 @@ def record_argument_spec():
         answer=dict(type='str', required=True),
         ttl=dict(type='int'),
     )))
+    spec.update(
+        dns_address=dict(type='str'),
+        restart_timeout=dict(type='int', default=60),
+    )
     return spec
+
+
+# Tests replace these.
+monotonic = time.monotonic
+sleep = time.sleep
+RESTART_POLL = 0.1
 
 
 def settings_argument_spec():
     spec = connection_argument_spec()
+    spec.update(lock_argument_spec())
     spec.update(blocking=dict(type='bool', required=True))
     return spec
 
@@ -211,6 +230,22 @@ class PiholeClient(object):
             raise BackendError('Pi-hole returned an unexpected config: {0!r}'.format(data)[:500])
         return dns
 
+    def ftl_info(self):
+        """FTL's process details (pid, uptime in ms) from GET /api/info/ftl, asked once, never retried.
+
+        None when the server has no such endpoint (not a real FTL: the stand-ins). Raises
+        ConnectionFailure while FTL is down and HttpError for other failures.
+        """
+        try:
+            response = self.http.request('GET', '/info/ftl', retry_policy=NO_RETRY)
+        except HttpError as error:
+            if error.status == 404:
+                return None
+            raise
+        data = response.json() or {}
+        ftl = data.get('ftl') if isinstance(data, dict) else None
+        return ftl if isinstance(ftl, dict) else None
+
     def patch_dns(self, changes):
         """Send the changed lists; return the dns section of FTL's answer, or None if it has none."""
         try:
@@ -285,6 +320,11 @@ class _PiholeModuleBackend(object):
         self.client = client
         self.warn = warn
 
+    @property
+    def lock_url(self):
+        """The server's URL as the lock key (module_utils._lock.normalize_url makes it canonical)."""
+        return self.client.http.base_url
+
     @classmethod
     def from_module(cls, module):
         return cls(PiholeClient.from_params(module.params), module.warn)
@@ -307,12 +347,26 @@ class PiholeBackend(_PiholeModuleBackend):
 
     rules = RULES
 
-    def __init__(self, client, warn):
+    def __init__(self, client, warn, dns_address=None, restart_timeout=60):
         super(PiholeBackend, self).__init__(client, warn)
         self.lists = {'hosts': [], 'cnameRecords': []}
+        self.dns_address = dns_address
+        self.restart_timeout = restart_timeout
+        self.dns_port = 53
+        self.restarts = 0
+
+    @classmethod
+    def from_module(cls, module):
+        params = module.params
+        return cls(PiholeClient.from_params(params), module.warn, params.get('dns_address'),
+                   params.get('restart_timeout') or 60)
 
     def read(self):
-        return self._records(self.client.get_dns_config())
+        dns = self.client.get_dns_config()
+        port = dns.get('port')
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            self.dns_port = port
+        return self._records(dns)
 
     def _records(self, dns):
         records = []
@@ -349,11 +403,85 @@ class PiholeBackend(_PiholeModuleBackend):
             if new_lists[name] != self.lists[name]:
                 changes[name] = new_lists[name]
         if not changes:
-            return None
-        answer = self.client.patch_dns(changes)
-        if answer is None or 'cnameRecords' in changes or not all(name in answer for name in self.lists):
-            return None
-        return self._records(answer)
+            return
+        sent = monotonic()
+        self.client.patch_dns(changes)
+        if 'cnameRecords' in changes:
+            self.restarts += 1
+            self.wait_for_restart(sent, plan)
+
+    def wait_for_restart(self, sent, plan):
+        """Return once the restarted FTL serves the API and answers DNS for a changed CNAME."""
+        deadline = sent + self.restart_timeout
+        last = 'no answer yet'
+        while True:
+            try:
+                info = self.client.ftl_info()
+            except ConnectionFailure as error:
+                info, last = False, error.msg
+            except HttpError as error:
+                if error.status != 401:
+                    raise BackendError(self.client.explain(error, 'asking whether FTL restarted (GET /api/info/ftl)'),
+                                       status=error.status)
+                # The session did not survive the restart (webserver.session.restore=false): log in again.
+                info, last = False, 'the session ended with the restart'
+                self.client.sid = None
+                self.client.http.headers.pop('X-FTL-SID', None)
+                self.client.login()
+            if info is None:
+                break       # no /api/info/ftl (not a real FTL): DNS below is the only sign
+            if info is not False:
+                uptime = info.get('uptime')
+                if isinstance(uptime, (int, float)) and uptime / 1000.0 <= monotonic() - sent:
+                    break
+                last = 'FTL reports an uptime of {0:.1f} s: still the process from before the change'.format(
+                    uptime / 1000.0 if isinstance(uptime, (int, float)) else float('nan'))
+            if monotonic() >= deadline:
+                raise BackendError(
+                    'Pi-hole took the CNAME change, but its API was not served by a restarted FTL within {0} s '
+                    '(restart_timeout): {1}. Check the Pi-hole container or service and its log.'.format(
+                        self.restart_timeout, last), restart_timeout=self.restart_timeout)
+            sleep(RESTART_POLL)
+        self.wait_for_dns(plan, deadline)
+
+    def restart_probe(self, plan):
+        """(alias, target or None) of a changed CNAME: what the restarted DNS server must answer."""
+        cnames = [change for change in plan.changes if change.sample.rtype == TYPE_CNAME]
+        for change in cnames:
+            if change.action != 'delete':
+                return change.wanted.domain, change.wanted.answer
+        for change in cnames:
+            return change.sample.domain, None
+        return None
+
+    def wait_for_dns(self, plan, deadline):
+        probe = self.restart_probe(plan)
+        if probe is None or self.dns_address == '':
+            return
+        address = self.dns_address
+        if address is None:
+            host = _dns_wire.split_host_port(self.client.http.base_url.split('://', 1)[-1].split('/', 1)[0], 80)[0]
+            address = '[{0}]:{1}'.format(host, self.dns_port) if ':' in host else '{0}:{1}'.format(host, self.dns_port)
+        name, target = probe
+        last = 'no answer yet'
+        while True:
+            try:
+                answer = _dns_wire.query(address, name, 'CNAME', timeout=1.0)
+                found = answer.values(name, 'CNAME')
+                # A deleted alias: any answer without the CNAME (NXDOMAIN, or what the upstreams say).
+                if (target in found) if target is not None else not found:
+                    return
+                last = 'it answered {0} {1}'.format(answer.rcode, ', '.join(found) or 'without a CNAME')
+            except (OSError, ValueError) as exc:
+                last = 'no answer ({0})'.format(exc or type(exc).__name__)
+            if monotonic() >= deadline:
+                raise BackendError(
+                    "Pi-hole's DNS server at {0} did not answer {1} CNAME with {2} within {3} s (restart_timeout) after "
+                    "the CNAME change restarted FTL: {4}. If Pi-hole's DNS is published on another address or port than "
+                    "{0}, set dns_address (an empty string skips this check).".format(
+                        address, name, target or 'no CNAME (deleted)', self.restart_timeout, last),
+                    dns_address=address, restart_timeout=self.restart_timeout)
+            sleep(RESTART_POLL)
 
     def render(self, plan):
         """The complete new lists: stored lines minus dropped names, plus new lines."""

@@ -6,18 +6,28 @@
 
 """The run of a record module, the same for every backend.
 
-validate everything -> open session -> read once -> plan -> (check mode: stop here)
--> write what the plan needs -> read again (or take the write's answer) -> verify -> close
-session -> report.
+validate everything -> take the server's lock (not in check mode) -> open session -> read once
+-> plan -> (check mode: stop here) -> write what the plan needs -> read again -> verify -> close
+session -> release the lock -> report.
 
-A backend object provides: ``rules`` (RecordRules), ``session()`` (context manager, opened
-once per run and always closed), ``read()`` (list of Record), ``prepare(wanted, current)``
-(returns the wanted records and the attribute names to compare on this server) and
-``apply(plan)`` (carries out the plan's changes; returns the records the server reports holding
-after the write when its answer carries them, else None and they are read again).
+Parallel writers. The lock (module_utils._lock) keeps the runs on one host from interleaving. For
+writers elsewhere (another controller, the web interface) the re-read after the write is the
+check: when our records are missing, duplicated or changed because someone wrote in between, the
+plan is made again from that fresh read and applied again, up to WRITE_ATTEMPTS times with a
+random pause; the module never reports success while the fresh read lacks what it wants. The
+fresh read is also what a new plan keeps: entries of others that it shows are never dropped.
+
+A backend object provides: ``rules`` (RecordRules), ``lock_url`` (the server's URL, the lock's
+key), ``session()`` (context manager, opened once per run and always closed), ``read()`` (list of
+Record), ``prepare(wanted, current)`` (returns the wanted records and the attribute names to
+compare on this server) and ``apply(plan)`` (carries out the plan's changes).
 """
 
+import random
+import time
+
 from ansible_collections.natloop.lan.plugins.module_utils._http import HttpError
+from ansible_collections.natloop.lan.plugins.module_utils._lock import LockTimeout, lock_argument_spec, server_lock
 from ansible_collections.natloop.lan.plugins.module_utils._records import (
     RecordError,
     build_plan,
@@ -26,6 +36,14 @@ from ansible_collections.natloop.lan.plugins.module_utils._records import (
     normalize_wanted,
     verify,
 )
+
+
+# Writes of one run when other writers keep changing the same records in between.
+WRITE_ATTEMPTS = 4
+
+# Tests replace these.
+sleep = time.sleep
+jitter = random.uniform
 
 
 class BackendError(Exception):
@@ -38,13 +56,49 @@ class BackendError(Exception):
 
 
 def sync_argument_spec(option, item_options):
-    """Options of a record module besides the connection: the list, state and purge."""
-    return {
+    """Options of a record module besides the connection: the list, state, purge and the lock."""
+    spec = {
         option: dict(type='list', elements='dict', required=True, options=item_options),
         'state': dict(type='str', default='present', choices=['present', 'absent']),
         'purge': dict(type='bool', default=False),
         'purge_scope': dict(type='list', elements='str'),
     }
+    spec.update(lock_argument_spec())
+    return spec
+
+
+class writer_lock(object):
+    """The server's lock around a run that may write; nothing in check mode.
+
+    Failures to get it become BackendError (a run that cannot lock changes nothing).
+    """
+
+    def __init__(self, module, url):
+        self.module = module
+        self.url = url
+        self.context = None
+        self.waited = 0.0
+
+    def __enter__(self):
+        params = self.module.params
+        if self.module.check_mode:
+            return self
+        self.context = server_lock(self.url, params.get('lock_dir'), params.get('lock_timeout'),
+                                   what=getattr(self.module, '_name', None))
+        try:
+            self.waited = self.context.__enter__()
+        except LockTimeout as exc:
+            raise BackendError(exc.msg, lock_holder=exc.holder)
+        except OSError as exc:
+            raise BackendError('Cannot use the lock directory for {0} ({1}: {2}); set lock_dir (or NATLOOP_LOCK_DIR) '
+                               'to a directory this user can write.'.format(self.url, exc.filename or '', exc.strerror or exc),
+                               nothing_changed=True)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.context is not None:
+            return self.context.__exit__(*exc_info)
+        return False
 
 
 def info_argument_spec():
@@ -83,22 +137,14 @@ def run_sync(module, backend):
     plan = None
     after = None
     try:
-        with backend.session():
-            current = backend.read()
-            wanted, attributes = backend.prepare(wanted, current)
-            plan = build_plan(current, wanted, state, purge=purge, scope=scope, attributes=attributes)
-            after = plan.after
-            if plan.changes and not module.check_mode:
-                actual = backend.apply(plan)
-                if actual is None:
-                    actual = backend.read()
-                differences = verify(plan, actual)
-                if differences:
-                    raise BackendError(
-                        '{0} does not hold what was written: {1}'.format(rules.backend, '; '.join(differences)),
-                        differences=differences,
-                    )
-                after = plan.managed(actual)
+        with writer_lock(module, backend.lock_url):
+            with backend.session():
+                current = backend.read()
+                wanted, attributes = backend.prepare(wanted, current)
+                plan = build_plan(current, wanted, state, purge=purge, scope=scope, attributes=attributes)
+                after = plan.after
+                if plan.changes and not module.check_mode:
+                    after = _write_confirmed(backend, plan, wanted, state, purge, scope, attributes)
     except RecordError as exc:
         failure = dict(msg='Cannot reach the wanted state, nothing was changed: ' + ' | '.join(exc.problems), problems=exc.problems)
     except (BackendError, HttpError) as exc:  # HttpError: an answer that is not the JSON it should be
@@ -122,6 +168,45 @@ def run_sync(module, backend):
             after={rules.option: _records_out(after, rules)},
         )
     module.exit_json(**result)
+
+
+def _write_confirmed(backend, plan, wanted, state, purge, scope, attributes):
+    """Apply the plan, read again, and apply a new plan from that read while ours is not there.
+
+    Return the managed records of the last read. Raise BackendError when WRITE_ATTEMPTS writes
+    did not leave the wanted state on the server.
+    """
+    rules = backend.rules
+
+    def replan(actual):
+        try:
+            return build_plan(actual, wanted, state, purge=purge, scope=scope, attributes=attributes)
+        except RecordError as exc:  # another writer stored a conflicting record meanwhile
+            raise BackendError('{0} changed while this run wrote to it, and now holds records that conflict with '
+                               'the wanted ones: {1}'.format(rules.backend, ' | '.join(exc.problems)),
+                               problems=exc.problems)
+
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        backend.apply(plan)
+        actual = backend.read()
+        differences = verify(plan, actual)
+        if not differences:
+            return plan.managed(actual)
+        # Someone wrote in between (or the server did not take it): plan again from what it holds.
+        again = replan(actual)
+        if not again.changes:
+            return again.managed(actual)
+        if attempt == WRITE_ATTEMPTS:
+            break
+        sleep(jitter(0.05, 0.25) * attempt)
+        actual = backend.read()
+        plan = replan(actual)
+        if not plan.changes:
+            return plan.managed(actual)
+    raise BackendError(
+        '{0} does not hold what was written after {1} attempts (another writer may be changing the same records, '
+        'or the server does not keep them): {2}'.format(rules.backend, WRITE_ATTEMPTS, '; '.join(differences)),
+        differences=differences, attempts=WRITE_ATTEMPTS)
 
 
 def run_info(module, backend):

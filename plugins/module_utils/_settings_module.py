@@ -6,12 +6,13 @@
 
 """The run of a settings module, the same for every backend.
 
-open session -> read the settings asked for -> compare -> validate -> (check mode: stop here) -> write
-the differing ones -> read again -> verify -> close session -> report.
+take the server's lock (not in check mode, see module_utils._lock) -> open session -> read the
+settings asked for -> compare -> validate -> (check mode: stop here) -> write the differing ones
+-> read again -> verify -> close session -> release the lock -> report.
 
 Only the settings given a value are read, compared and written; the others stay as they are.
-A backend object provides: ``label`` (the server's name in messages), ``session()`` (context
-manager, opened once per run and always closed), ``read(names)`` (an ordered dict of the
+A backend object provides: ``label`` (the server's name in messages), ``lock_url``, ``session()``
+(context manager, opened once per run and always closed), ``read(names)`` (an ordered dict of the
 current values), ``validate(changes)`` (raises BackendError for a change the server cannot
 make; it runs before anything is written, in check mode too) and ``write(changes)`` (the wanted
 values of the settings that differ).
@@ -22,7 +23,7 @@ such as a pause with a timer, as a string that equals no wanted value.
 from collections import OrderedDict
 
 from ansible_collections.natloop.lan.plugins.module_utils._http import HttpError
-from ansible_collections.natloop.lan.plugins.module_utils._record_module import BackendError
+from ansible_collections.natloop.lan.plugins.module_utils._record_module import BackendError, writer_lock
 
 
 def wanted_settings(params, names):
@@ -35,7 +36,7 @@ def run_settings(module, backend, wanted):
     changes = OrderedDict()
     writing = False
     try:
-        with backend.session():
+        with writer_lock(module, backend.lock_url), backend.session():
             before = backend.read(list(wanted))
             changes = OrderedDict((name, value) for name, value in wanted.items() if before.get(name) != value)
             # Before the first write, and in check mode too: a change the server cannot take fails the

@@ -20,6 +20,8 @@ author:
 extends_documentation_fragment:
   - natloop.lan._adguard
   - natloop.lan._http
+  - natloop.lan._writers
+  - natloop.lan._writers.RECORDS
   - natloop.lan._attributes
   - natloop.lan._attributes.ACTIONGROUP_ADGUARD
 attributes:

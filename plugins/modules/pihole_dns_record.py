@@ -18,6 +18,10 @@ description:
     FTL), fails if that is not what was written, and logs out.
   - Changing C(dns.cnameRecords) restarts Pi-hole's DNS server (FTL); this happens at most once per run. Runs
     that only change A/AAAA records cause no restart.
+  - After a restart the module returns only once the restarted FTL serves the API (C(GET /api/info/ftl) reports an
+    uptime shorter than the time since the write; the old process answers for a moment after the write) and its
+    DNS server answers a changed CNAME as written (see O(dns_address)), at most O(restart_timeout) seconds. So the
+    next task can query Pi-hole right away.
   - Entries stored more than once are collapsed to one. A host line with several names is split only when one of
     its names has to change.
   - The whole input is validated before the first request; a bad item fails the task without any change.
@@ -26,6 +30,8 @@ author:
 extends_documentation_fragment:
   - natloop.lan._pihole
   - natloop.lan._http
+  - natloop.lan._writers
+  - natloop.lan._writers.RECORDS
   - natloop.lan._attributes
   - natloop.lan._attributes.ACTIONGROUP_PIHOLE
 attributes:
@@ -78,6 +84,19 @@ options:
         O(records) are removed. Records outside O(purge_scope) are never touched.
     type: bool
     default: false
+  dns_address:
+    description:
+      - Where Pi-hole's DNS server answers, as V(host), V(host:port) or V([IPv6]:port), for the check after a CNAME
+        change restarted FTL (a DNS query over UDP from the host the module runs on).
+      - If not set, the host of O(url) and the DNS port Pi-hole reports (C(dns.port)). Set it when the DNS port is
+        published elsewhere, for example a container port mapping. An empty string skips the DNS check (the API
+        check remains).
+    type: str
+  restart_timeout:
+    description:
+      - Seconds to wait, from the write on, until a restarted FTL serves the API and answers DNS. Then the task fails.
+    type: int
+    default: 60
   purge_scope:
     description:
       - Domain patterns that O(purge) may clean up. Required with O(purge=true).

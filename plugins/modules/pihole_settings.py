@@ -17,6 +17,8 @@ author:
 extends_documentation_fragment:
   - natloop.lan._pihole
   - natloop.lan._http
+  - natloop.lan._writers
+  - natloop.lan._writers.SETTINGS
   - natloop.lan._attributes
   - natloop.lan._attributes.ACTIONGROUP_PIHOLE
 attributes:

@@ -237,7 +237,9 @@ def test_pihole_dns_record_four_steps(tmp_path, pihole_standin_factory, with_cna
         'gather_facts': False,
         'tasks': [{
             'name': 'Manage the records',
-            'natloop.lan.pihole_dns_record': {'records': records, 'purge': True, 'purge_scope': ['*.example.test']},
+            'natloop.lan.pihole_dns_record': {'records': records, 'purge': True, 'purge_scope': ['*.example.test'],
+                                              # The stand-in reports dns.port 53 but listens elsewhere.
+                                              'dns_address': '127.0.0.1:{0}'.format(handle.dns_port)},
             'register': '__result',
         }],
     }

@@ -18,10 +18,44 @@ import ipaddress
 import itertools
 import json
 import re
+import socket
+import threading
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit
 
 OPEN_URL = 'ansible_collections.natloop.lan.plugins.module_utils._http.open_url'
+DNS_QUERY = 'ansible_collections.natloop.lan.plugins.module_utils._dns_wire.query'
+
+
+class FakeClock(object):
+    """The clock the Pi-hole restart wait reads (``monotonic``) and waits on (``sleep``): waits take no time."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+        self._lock = threading.Lock()
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+CLOCK = FakeClock()
+
+# The FakePihole that answered last: fake_dns_query asks its DNS server.
+_LAST_PIHOLE = []
+
+
+def fake_dns_query(address, name, rtype='A', timeout=1.0):
+    """``_dns_wire.query`` against the FakePihole that answered the last HTTP request."""
+    from ansible_collections.natloop.lan.plugins.module_utils._dns_wire import DnsAnswer
+    server = _LAST_PIHOLE[-1]
+    server.dns_queries.append((address, name, rtype))
+    return server.dns_answer(name, rtype, DnsAnswer)
 
 
 class WriteInReadOnlyMode(AssertionError):
@@ -79,6 +113,11 @@ class FakeServer(object):
         self.read_only = False
         self.requests = []
         self.faults = []    # list of [predicate, action, remaining]
+        # Called with each request before it is handled (tests force interleavings with it).
+        self.before_request = None
+        self.after_request = None
+        # One request at a time, as the real servers take their writes.
+        self.serial = threading.Lock()
 
     # -- test helpers
     def fail(self, action, method=None, path=None, times=1):
@@ -107,6 +146,16 @@ class FakeServer(object):
     # -- the open_url replacement
     def __call__(self, url, data=None, headers=None, method=None, **kwargs):
         request = Request(method or ('POST' if data else 'GET'), url, headers, data, kwargs)
+        if self.before_request is not None:
+            self.before_request(request)
+        try:
+            with self.serial:
+                return self._call(request, kwargs)
+        finally:
+            if self.after_request is not None:
+                self.after_request(request)
+
+    def _call(self, request, kwargs):
         self.requests.append(request)
         assert kwargs.get('follow_redirects') == 'none'
         assert kwargs.get('use_netrc') is False
@@ -411,13 +460,25 @@ _PIHOLE_HOST_RE = re.compile(r'^[A-Za-z0-9._-]+$')
 class FakePihole(FakeServer):
     """Pi-hole v6 /api/auth, /api/config (GET, PATCH) for dns.hosts and dns.cnameRecords, /api/dns/blocking.
 
-    A change of cnameRecords "restarts FTL": the next ``restart_downtime`` requests are refused.
+    A change of cnameRecords "restarts FTL" as the real FTL v6.4.1 does (../shared/peers/pihole-ftl/README.md):
+    the next ``old_process_requests`` requests (HTTP, and DNS questions) are still answered by the old
+    process, with the old lists and its old uptime; then ``restart_downtime`` requests are refused and
+    DNS questions time out; then the restarted process answers, its uptime counted from that moment
+    on ``CLOCK``. GET /api/info/ftl reports pid and uptime (ms) like FTL.
     """
 
     def __init__(self, password='secret', app_password=None, app_sudo=False, hosts=None, cnames=None,
                  env_forced=(), max_sessions=16, restart_downtime=2, blocking='enabled', blocking_timer=None,
-                 ignored=()):
+                 ignored=(), old_process_requests=0, info_ftl=True):
         super(FakePihole, self).__init__()
+        self.old_process_requests = old_process_requests
+        self.info_ftl = info_ftl
+        self.old = None             # (hosts, cnames, started) of the old process while it still answers
+        self.stale_for = 0
+        self.started = CLOCK.now - 3600.0
+        self.pending_start = False
+        self.answering_old = False
+        self.dns_queries = []
         # 'enabled', 'disabled', or 'failure' (FTL's DNS resolver is down); the timer in seconds.
         self.blocking = blocking
         self.blocking_timer = blocking_timer
@@ -465,11 +526,58 @@ class FakePihole(FakeServer):
         return status, {'Content-Type': 'application/json; charset=utf-8'}, self._error_body(key, message, hint)
 
     def __call__(self, url, data=None, headers=None, method=None, **kwargs):
+        _LAST_PIHOLE[:] = [self]
+        return super(FakePihole, self).__call__(url, data=data, headers=headers, method=method, **kwargs)
+
+    def _call(self, request, kwargs):
+        step = self._restart_step()
+        if step == 'down':
+            self.requests.append(request)
+            raise URLError(ConnectionRefusedError(111, 'Connection refused'))
+        self.answering_old = step == 'old'
+        try:
+            return super(FakePihole, self)._call(request, kwargs)
+        finally:
+            self.answering_old = False
+
+    def _restart_step(self):
+        """Where a restart stands for the next request or DNS question: 'old', 'down' or 'new'."""
+        if self.stale_for > 0:
+            self.stale_for -= 1
+            return 'old'
+        self.old = None
         if self.down_for > 0:
             self.down_for -= 1
-            self.requests.append(Request(method or 'GET', url, headers, data, kwargs))
-            raise URLError(ConnectionRefusedError(111, 'Connection refused'))
-        return super(FakePihole, self).__call__(url, data=data, headers=headers, method=method, **kwargs)
+            return 'down'
+        if self.pending_start:
+            self.pending_start = False
+            self.started = CLOCK.now
+        return 'new'
+
+    def _view(self):
+        """(hosts, cnames, started) of the process that answers now."""
+        if self.answering_old and self.old is not None:
+            return self.old
+        return self.hosts, self.cnames, self.started
+
+    def dns_answer(self, name, rtype, answer_class):
+        step = self._restart_step()
+        if step == 'down':
+            raise socket.timeout('timed out')
+        hosts, cnames = (self.old[0], self.old[1]) if step == 'old' and self.old else (self.hosts, self.cnames)
+        records = []
+        for line in cnames:
+            parts = line.split(',')
+            if parts[-1].isdigit():
+                parts = parts[:-1]
+            if name in [alias.lower() for alias in parts[:-1]]:
+                records.append((name, 'CNAME', parts[-1].lower()))
+        if not records and rtype in ('A', 'AAAA'):
+            for line in hosts:
+                tokens = line.split()
+                if name in [host.lower() for host in tokens[1:]] and (':' in tokens[0]) == (rtype == 'AAAA'):
+                    records.append((name, rtype, tokens[0]))
+        return answer_class('NOERROR' if records else 'NXDOMAIN', records)
 
     def handle(self, request):
         assert 'cookie' not in request.headers
@@ -485,6 +593,8 @@ class FakePihole(FakeServer):
             return self._patch(request)
         if request.path == '/api/dns/blocking':
             return self._blocking(request)
+        if request.path == '/api/info/ftl' and request.method == 'GET' and self.info_ftl:
+            return self._info_ftl()
         return self._error(404, 'not_found', 'Not found', request.path)
 
     def _blocking_reply(self):
@@ -570,19 +680,29 @@ class FakePihole(FakeServer):
                     return self._error(400, 'bad_request', 'Invalid configuration',
                                        'duplicate CNAME: {0}'.format(alias))
         restart = 'cnameRecords' in dns and list(cnames) != self.cnames
+        old_hosts, old_cnames = list(self.hosts), list(self.cnames)
         # FTL v6.3+ collapses whitespace of hosts entries when it writes them.
         self.hosts = [' '.join(line.split()) for line in hosts]
         self.cnames = list(cnames)
         if restart:
             self.restarts += 1
+            self.old = (old_hosts, old_cnames, self.started)
+            self.stale_for = self.old_process_requests
             self.down_for = self.restart_downtime
+            self.pending_start = True
         # Like FTL (api_config_get at the end of the PATCH handler): the whole config after the change.
         return self._json(200, self._config())
 
     def _config(self):
+        hosts, cnames = self._view()[:2]
         return {'config': {'dns': {
-            'upstreams': ['127.0.0.1#9'], 'hosts': list(self.hosts), 'cnameRecords': list(self.cnames),
+            'upstreams': ['127.0.0.1#9'], 'hosts': list(hosts), 'cnameRecords': list(cnames), 'port': 53,
         }}}
+
+    def _info_ftl(self):
+        # FTL src/api/info.c: uptime in milliseconds; the PID stays across its re-exec.
+        started = self._view()[2]
+        return self._json(200, {'ftl': {'pid': 4242, 'uptime': (CLOCK.now - started) * 1000.0, 'privacy_level': 0}})
 
     @staticmethod
     def _host_problem(line):

@@ -12,6 +12,7 @@ LOGIN = 'POST /api/auth'
 LOGOUT = 'DELETE /api/auth'
 READ = 'GET /api/config/dns'
 PATCH = 'PATCH /api/config'
+INFO = 'GET /api/info/ftl'
 
 
 def args(records, **more):
@@ -45,12 +46,14 @@ def test_all_changes_go_in_one_patch_within_one_session(run):
         rec('cloud.lan', 'nas.lan'),
     ]))
     assert result['changed'] is True and result['created'] == 4
-    assert server.calls() == [LOGIN, READ, PATCH, READ, READ, READ, LOGOUT]   # two refused while FTL restarts
+    # Two asks refused while FTL restarts, then the restarted FTL reports its uptime; then the fresh read.
+    assert server.calls() == [LOGIN, READ, PATCH, INFO, INFO, INFO, READ, LOGOUT]
+    assert server.dns_queries == [('pihole.test:53', 'www.lan', 'CNAME')]
     assert server.hosts == ['10.0.0.9 foreign.lan', '192.168.11.20 nas.lan', '2001:db8::20 nas.lan']
     assert server.cnames == ['foreign-alias.lan,foreign.lan', 'www.lan,nas.lan,300', 'cloud.lan,nas.lan']
     assert server.restarts == 1
     assert server.sessions == {} and server.logins == 1
-    assert run.sleeps == [0.5, 1.0]
+    assert run.sleeps == []
 
 
 def test_a_records_only_patch_hosts_and_cause_no_restart(run):
@@ -58,8 +61,8 @@ def test_a_records_only_patch_hosts_and_cause_no_restart(run):
     records = [rec('h{0}.lan'.format(i), '10.0.{0}.{1}'.format(i // 250, i % 250 + 1)) for i in range(300)]
     result = run(pihole_dns_record, server, args(records))
     assert result['created'] == 300
-    # FTL's answer to the PATCH is the re-read: 4 requests for any number of A/AAAA records.
-    assert server.calls() == [LOGIN, READ, PATCH, LOGOUT]
+    # 5 requests for any number of A/AAAA records: the write is confirmed by a fresh read.
+    assert server.calls() == [LOGIN, READ, PATCH, READ, LOGOUT]
     assert list(patches(server)[0]) == ['hosts']
     assert len(server.hosts) == 300 and server.restarts == 0
 
@@ -211,13 +214,34 @@ def test_seats_exhausted_for_good_gives_up_within_the_bound(run):
 
 
 def test_connection_refused_during_restart_is_retried_but_bounded(run):
-    server = FakePihole(cnames=[], restart_downtime=100)
+    server = FakePihole(cnames=[], restart_downtime=10000)
+    result = run(pihole_dns_record, server, args([rec('a.lan', 'b.lan')], restart_timeout=5))
+    assert result['failed'] is True
+    assert 'not served by a restarted FTL within 5 s (restart_timeout)' in result['msg']
+    assert 'Connection refused' in result['msg']
+    # Asked every 0.1 s for 5 s, then 8 attempts of the logout: a seat outlives FTL restarts.
+    calls = server.calls()
+    assert calls[:3] == [LOGIN, READ, PATCH] and calls[-8:] == [LOGOUT] * 8
+    assert 45 <= calls.count(INFO) <= 52 and len(calls) == 11 + calls.count(INFO)
+    assert run.sleeps == [0.5, 1, 2, 4, 8, 8, 8]
+    assert any('log out' in w for w in result['warnings'])
+
+
+def test_a_fresh_read_after_the_restart_is_retried_but_bounded(run):
+    # The restarted FTL answers /api/info/ftl and DNS, then goes away again before the fresh read.
+    server = FakePihole(cnames=[], restart_downtime=0, info_ftl=True)
+    original = server.dns_answer
+
+    def then_down(*a, **kw):
+        answer = original(*a, **kw)
+        server.down_for = 100
+        return answer
+    server.dns_answer = then_down
     result = run(pihole_dns_record, server, args([rec('a.lan', 'b.lan')]))
     assert result['failed'] is True and 'Cannot reach Pi-hole' in result['msg']
-    # 8 attempts of the re-read (31.5 s of waits), then 8 of the logout: a seat outlives FTL restarts.
-    assert server.calls() == [LOGIN, READ, PATCH] + [READ] * 8 + [LOGOUT] * 8
+    # 8 attempts of the re-read (31.5 s of waits), then 8 of the logout.
+    assert server.calls() == [LOGIN, READ, PATCH, INFO] + [READ] * 8 + [LOGOUT] * 8
     assert run.sleeps == [0.5, 1, 2, 4, 8, 8, 8] * 2
-    assert any('log out' in w for w in result['warnings'])
 
 
 def test_wrong_password_is_not_retried(run):
@@ -254,7 +278,7 @@ def test_pihole_without_password_needs_no_session(run):
     server = FakePihole(password=None)
     result = run(pihole_dns_record, server, {'url': 'http://pihole.test/api/', 'records': [rec('a.lan', '10.0.0.1')]})
     assert result['changed'] is True
-    assert server.calls() == [READ, PATCH]
+    assert server.calls() == [READ, PATCH, READ]
     assert 'x-ftl-sid' not in server.requests[0].headers
 
 
@@ -322,3 +346,33 @@ def test_info_lists_records_of_both_lists(run):
     assert server.calls() == [LOGIN, READ, LOGOUT]
     result = run(pihole_dns_record_info, server, dict(CONN, scope=['c.lan']))
     assert [r['domain'] for r in result['records']] == ['c.lan']
+
+
+def test_after_a_restart_the_old_process_is_not_taken_for_the_new_one(run):
+    # Real FTL v6.4.1: the answer to the PATCH and the next requests come from the old process.
+    server = FakePihole(cnames=['www.lan,old.lan'], old_process_requests=3, restart_downtime=2)
+    result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan']))
+    assert result['changed'] is True and 'failed' not in result, result
+    calls = server.calls()
+    # The old process (uptime of an hour) three times, refused twice, then the restarted one; then the fresh read.
+    assert calls == [LOGIN, READ, PATCH] + [INFO] * 6 + [READ, LOGOUT]
+    assert server.dns_queries == [('pihole.test:53', 'www.lan', 'CNAME')]
+    assert result['records'] == [{'domain': 'www.lan', 'answer': 'new.lan', 'type': 'CNAME', 'ttl': None}]
+
+
+def test_a_dns_server_that_never_answers_the_change_fails_the_task_and_names_the_address(run):
+    server = FakePihole(cnames=['www.lan,old.lan'], restart_downtime=0)
+    server.dns_answer = lambda name, rtype, answer_class: answer_class('NOERROR', [(name, 'CNAME', 'old.lan')])
+    result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan'],
+                                                 dns_address='192.0.2.53:5353', restart_timeout=3))
+    assert result['failed'] is True
+    assert "DNS server at 192.0.2.53:5353 did not answer www.lan CNAME with new.lan within 3 s" in result['msg']
+    assert 'it answered NOERROR old.lan' in result['msg'] and 'set dns_address' in result['msg']
+    assert server.sessions == {}
+
+
+def test_an_empty_dns_address_skips_the_dns_check(run):
+    server = FakePihole(cnames=['www.lan,old.lan'])
+    result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan'],
+                                                 dns_address=''))
+    assert result['changed'] is True and server.dns_queries == []
