@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One summary of the verify layer over every site: the data for the fleet report (Markdown, JSON,
-JUnit XML) and the regressions against the previous report."""
+JUnit XML) and the regressions against the previous report.
+
+Bad input raises TypeError, which Ansible reports as a templating error with this message (the
+filter stays free of controller-only imports, so its unit tests run next to module tests)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +13,6 @@ __metaclass__ = type
 
 from xml.etree import ElementTree
 
-from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 NOT_CHECKED = "not_checked"
@@ -28,7 +30,7 @@ def fleet_summary(clients, previous=None, allowed_verdicts=None):
     A case is ok when its verdict is in allowed_verdicts (default ["ok"]).
     """
     if not isinstance(clients, list):
-        raise AnsibleFilterError("fleet_summary expects a list of clients, got %s" % type(clients).__name__)
+        raise TypeError("fleet_summary expects a list of clients, got %s" % type(clients).__name__)
     allowed = list(allowed_verdicts or ["ok"])
     cases, sites = [], {}
     for client in sorted(clients, key=lambda c: (to_text(c.get("site")), to_text(c.get("host")))):
@@ -84,7 +86,7 @@ def fleet_summary(clients, previous=None, allowed_verdicts=None):
 def fleet_junit(summary):
     """JUnit XML: one test suite per site, one test case per client x service, a failure per bad verdict."""
     if not isinstance(summary, dict) or "sites" not in summary:
-        raise AnsibleFilterError("fleet_junit expects the result of natloop.lan.fleet_summary")
+        raise TypeError("fleet_junit expects the result of natloop.lan.fleet_summary")
     totals = summary["totals"]
     root = ElementTree.Element("testsuites", name="natloop.lan", tests=str(totals["cases"]),
                                failures=str(totals["cases_failed"]))
