@@ -153,6 +153,8 @@ def test_routeros_check_run_rerun_absent(runner):
     assert run.changed == 1
     want = copy.deepcopy(NETWORKS)
     want[0]['dns-server'] = '192.168.11.2,192.168.11.3'
+    # What was handed out before is kept on the router, in the entry's comment.
+    want[0]['comment'] = 'defconf [natloop.lan: dns-server before: 192.168.88.1]'
     assert runner.routeros()['paths']['ip/dhcp-server/network'] == want
     assert [entry[0] for entry in runner.routeros()['log']] == ['update']
 
@@ -160,13 +162,31 @@ def test_routeros_check_run_rerun_absent(runner):
     assert again.rc == 0, again
     assert again.changed == 0
 
+    # Other servers later: the value from before the role is still the one kept.
+    other = runner.run(ROLE, routeros_vars(router_dhcp_dns_servers=['192.168.11.4']))
+    assert other.rc == 0, other
+    want[0]['dns-server'] = '192.168.11.4'
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == want
+
+    # Undo returns to before: the router's own address again, and the comment as it was.
     absent = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent'))
     assert absent.rc == 0, absent
-    del want[0]['dns-server']
-    assert runner.routeros()['paths']['ip/dhcp-server/network'] == want
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == NETWORKS
 
     absent_again = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent'), read_only=True)
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
+
+
+def test_routeros_absent_restores_no_dns_server_when_there_was_none(runner):
+    networks = [{'.id': '*1', 'address': '192.168.88.0/24', 'gateway': '192.168.88.1'}]
+    runner.use_fake_routeros({'ip/dhcp-server/network': copy.deepcopy(networks)})
+    run = runner.run(ROLE, routeros_vars())
+    assert run.rc == 0, run
+    assert runner.routeros()['paths']['ip/dhcp-server/network'][0]['comment'] == \
+        '[natloop.lan: dns-server before: -]'
+    absent = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0, absent
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == networks
 
 
 def test_routeros_unknown_network_fails_without_writing(runner):
@@ -446,3 +466,38 @@ def test_check_on_routeros_writes_nothing_on_failure_and_hands_out_a_good_server
     run = runner.run(ROLE, routeros_vars(**check_vars(upstream_dns)))
     assert run.rc == 0, run
     assert runner.routeros()['paths']['ip/dhcp-server/network'][0]['dns-server'] == '192.168.11.2'
+
+
+@needs_dnsmasq
+def test_dnsmasq_absent_returns_to_the_servers_handed_out_before(runner, tmp_path):
+    """Undo returns to before (issue 16): the drop-in only adds; every other file stays byte for
+    byte, so after absent dnsmasq reads exactly the option 6 it read before the role."""
+    tmp = str(tmp_path)
+    confdir = os.path.join(tmp, 'dnsmasq.d')
+    os.mkdir(confdir)
+    main = os.path.join(tmp, 'dnsmasq.conf')
+    with open(main, 'w') as handle:
+        handle.write('dhcp-range=192.168.11.100,192.168.11.150,1h\ndhcp-option=option:dns-server,192.168.11.1\n'
+                     'conf-dir=%s,*.conf\n' % confdir)
+    with open(os.path.join(confdir, 'lan.conf'), 'w') as handle:
+        handle.write('dhcp-option=option:router,192.168.11.1\n')
+
+    def snapshot():
+        files = {main: read(main)}
+        for name in sorted(os.listdir(confdir)):
+            files[name] = read(os.path.join(confdir, name))
+        # dnsmasq accepts the whole configuration as it reads it at start.
+        subprocess.run(['dnsmasq', '--test', '--conf-file=' + main], check=True, capture_output=True)
+        return files
+
+    before = snapshot()
+    run = runner.run(ROLE, dnsmasq_vars(tmp, router_dhcp_dns_dnsmasq_other_configs=[main]))
+    assert run.rc == 0, run
+    during = snapshot()
+    assert during['00-natloop-dhcp-dns.conf'].count('option:dns-server,192.168.11.2,192.168.11.3') == 1
+    assert {k: v for k, v in during.items() if k != '00-natloop-dhcp-dns.conf'} == before
+
+    absent = runner.run(ROLE, dnsmasq_vars(tmp, router_dhcp_dns_state='absent', router_dhcp_dns_dnsmasq_other_configs=[main]))
+    assert absent.rc == 0, absent
+    assert snapshot() == before
+    assert read(os.path.join(tmp, 'restarts.log')) == 'restart\nrestart\n'
