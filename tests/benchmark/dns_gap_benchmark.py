@@ -16,7 +16,8 @@ a setting that forces the container to be recreated (one more log file kept: Doc
 the log configuration of a running container). Prints, per run, the longest stretch without an
 answer (from the last answer before it to the first answer after it), the queries lost, and the
 DNS layer's wall time. Figures are printed, never asserted. Takes the lab lock
-(/tmp/natloop-lab.lock) and leaves the lab down.
+(/tmp/natloop-lab.lock), builds or retags the lab images inside it (scripts/build-images.sh), and
+leaves the lab down.
 
 The server is the project's stand-in image, not the real AdGuard Home or Pi-hole: their start-up
 time differs, the container steps (stop, remove, create, start) are the same.
@@ -110,6 +111,9 @@ def main(argv=None):
           % (args.scenario, provider), flush=True)
     with open(LAB_LOCK, "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        # The :lab image tags are shared between checkouts: tag this checkout's images, inside the lock.
+        subprocess.run([os.path.join(REPO, "scripts", "build-images.sh")], cwd=REPO, env=_env(), check=True,
+                       stdout=subprocess.DEVNULL)
         try:
             playbook("lab/lab_down.yml", args.scenario)
             playbook(os.path.join("molecule", args.scenario, "create.yml"), args.scenario)
