@@ -9,14 +9,19 @@ Shared by tests/sites/test_many_sites.py and tests/benchmark/sites_benchmark.py.
 
 * one stand-in DNS server *process* per site on 127.0.0.1 with ephemeral DNS and HTTP ports
   (AdGuard Home stand-in for even site numbers, Pi-hole stand-in for odd ones; stand-ins for
-  tests, NOT the real servers; their upstream is the dead port 127.0.0.1:9);
+  tests, NOT the real servers); their upstream is one fake upstream DNS server on loopback
+  (``FakeUpstream``, in this process) that knows ``upstream.natloop.test``, the ordinary name the
+  router layer asks every server before handing it out; a site built with
+  ``dead_upstream=True`` gets the dead port 127.0.0.1:9 instead;
 * an inventory with, per site, a group ``siteNN`` holding a ``dns_servers`` host, a ``routers``
   host and a ``clients`` host, all ``ansible_connection: local`` (the controller):
   - DNS layer: the provider role manages the records of the site's running stand-in through its
     HTTP API; the roles' install and deploy steps (Docker, ports, container, first-run setup) are
     skipped by their tags (DEPLOY_TAGS), so no container is deployed;
   - router layer: router_dhcp_dns, backend linux_dnsmasq, writing into a per-site conf dir,
-    validated by the real ``dnsmasq --test``; the restart command is a harmless ``true``;
+    validated by the real ``dnsmasq --test``; the restart command is a harmless ``true``; its
+    server check asks the site's stand-in (``router_dhcp_dns_check_addresses`` maps the handed-out
+    address 10.N.0.53 to the stand-in's loopback port);
   - hosts layer: hosts_entries on a per-site temp hosts file (every fourth site does not choose
     ``hosts``, to prove that a layer only runs where the site chose it);
   - no hairpin layer (it would change the controller's nftables ruleset).
@@ -51,13 +56,16 @@ if STANDINS not in sys.path:
     sys.path.insert(0, STANDINS)
 
 # pylint: disable=wrong-import-position
-from natloop_standins.fixtures import ADGUARD_PASSWORD, ADGUARD_USER, PIHOLE_PASSWORD, adguard_config  # noqa: E402
+from natloop_standins.fixtures import (  # noqa: E402
+    ADGUARD_PASSWORD, ADGUARD_USER, PIHOLE_PASSWORD, FakeUpstream, adguard_config)
 from natloop_standins.persist import atomic_write, dump_yaml  # noqa: E402
 from natloop_standins.testclient import addresses, basic_auth, dns_query, http_request  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
-# Nothing listens here: names the stand-ins do not know go nowhere.
+# Nothing listens here: a site whose server cannot resolve ordinary names forwards to it.
 DEAD_UPSTREAM = "127.0.0.1:9"
+# The ordinary name the fake upstream answers; the router layer asks each server for it.
+UPSTREAM_NAME = "upstream.natloop.test"
 DNSMASQ = "dnsmasq"
 HOSTS_BASE = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
 HOSTS_MARKER = "# {mark} natloop.lan managed block"
@@ -105,8 +113,9 @@ def _record_type(address):
 class StandinProcess:
     """One stand-in server run as its own process (``python3 -m natloop_standins.<kind>``)."""
 
-    def __init__(self, kind, directory, host=LOOPBACK, dns_port=0):
+    def __init__(self, kind, directory, host=LOOPBACK, dns_port=0, upstream=DEAD_UPSTREAM):
         self.kind = kind
+        self.upstream = upstream
         self.directory = directory
         self.host = host
         self.log_path = os.path.join(directory, "standin.log")
@@ -124,12 +133,12 @@ class StandinProcess:
         listen = ["--listen-host", self.host, "--web-port", "0", "--dns-port", str(self.dns_port)]
         if self.kind == "adguard":
             config = os.path.join(self.directory, "conf", "AdGuardHome.yaml")
-            atomic_write(config, dump_yaml(adguard_config(types.SimpleNamespace(address=DEAD_UPSTREAM))))
+            atomic_write(config, dump_yaml(adguard_config(types.SimpleNamespace(address=self.upstream))))
             argv = ["-m", "natloop_standins.adguard", "--no-check-update", "-c", config,
                     "-w", os.path.join(self.directory, "work")] + listen
         else:
             env.update({"FTLCONF_webserver_api_password": PIHOLE_PASSWORD,
-                        "FTLCONF_dns_upstreams": DEAD_UPSTREAM.replace(":", "#")})
+                        "FTLCONF_dns_upstreams": self.upstream.replace(":", "#")})
             argv = ["-m", "natloop_standins.pihole", "--config-dir", os.path.join(self.directory, "etc-pihole"),
                     "--secrets-dir", os.path.join(self.directory, "secrets"), "--restart-seconds", "0.3"] + listen
             os.makedirs(os.path.join(self.directory, "etc-pihole"), exist_ok=True)
@@ -200,8 +209,9 @@ def _children_cpu():
 class Site:
     """One generated site: its service model, choices, stand-in and the files its layers write."""
 
-    def __init__(self, index, root):
+    def __init__(self, index, root, upstream=DEAD_UPSTREAM):
         self.index = index
+        self.upstream = upstream
         self.name = "site%02d" % index
         self.directory = os.path.join(root, self.name)
         self.provider = "adguard_home" if index % 2 == 0 else "pihole"
@@ -209,10 +219,12 @@ class Site:
         self.dns_server = "10.%d.0.53" % index
         self.fixes = ["split_dns"] + ([] if index % 4 == 3 else ["hosts"])
         self.standin = StandinProcess("adguard" if self.provider == "adguard_home" else "pihole",
-                                      os.path.join(self.directory, "standin"))
+                                      os.path.join(self.directory, "standin"), upstream=upstream)
         self.dnsmasq_dir = os.path.join(self.directory, "dnsmasq.d")
         self.drop_in = os.path.join(self.dnsmasq_dir, "00-natloop-dhcp-dns.conf")
         self.hosts_path = os.path.join(self.directory, "hosts")
+        # Extra group variables of this site (a test's own settings), over the generated ones.
+        self.extra_vars = {}
 
     @property
     def hosts(self):
@@ -236,8 +248,8 @@ class Site:
             prefix + "_dns_port": self.standin.dns_port,
             prefix + "_api_url": self.standin.base_url,
             prefix + "_admin_password": ADGUARD_PASSWORD if prefix == "adguard_home" else PIHOLE_PASSWORD,
-            # Never a real resolver: the dead loopback port.
-            prefix + "_upstream_dns": [DEAD_UPSTREAM if prefix == "adguard_home" else DEAD_UPSTREAM.replace(":", "#")],
+            # Never a real resolver: the fake upstream on loopback (or the dead loopback port).
+            prefix + "_upstream_dns": [self.upstream if prefix == "adguard_home" else self.upstream.replace(":", "#")],
         }
         if prefix == "adguard_home":
             role_vars["adguard_home_admin_user"] = ADGUARD_USER
@@ -256,11 +268,15 @@ class Site:
             "router_dhcp_dns_dnsmasq_other_configs": [],
             "router_dhcp_dns_dnsmasq_restart_command": ["true"],
             "router_dhcp_dns_warn_single_server": False,
+            # The server check reaches the handed-out address at the stand-in's loopback port.
+            "router_dhcp_dns_check_addresses": {self.dns_server: "%s#%d" % (self.standin.host, self.standin.dns_port)},
+            "router_dhcp_dns_check_upstream_names": [UPSTREAM_NAME],
             # Hosts layer: a hosts file of the site's own; the controller's name caches stay alone.
             "hosts_entries_path": self.hosts_path,
             "hosts_entries_flush_cache": False,
         }
         site_vars.update(self.dns_layer_vars())
+        site_vars.update(self.extra_vars)
         return site_vars
 
     # -- what the layers left on the system -------------------------------------------------
@@ -361,13 +377,16 @@ class PlaybookRun:
 class SitesLab:
     """``count`` sites with their stand-ins and inventory under ``root``; use as a context manager."""
 
-    def __init__(self, root, count, forks=10, fact_cache=False):
+    def __init__(self, root, count, forks=10, fact_cache=False, dead_upstream=()):
+        """``dead_upstream``: indexes of sites whose server cannot resolve ordinary names."""
         self.root = str(root)
         self.forks = forks
+        self.upstream = FakeUpstream()
         # A jsonfile fact cache, as many-site users keep one: the roles gather facts only when
         # the facts they read are missing, so a later run skips those module runs.
         self.fact_cache = os.path.join(self.root, "facts") if fact_cache else None
-        self.sites = [Site(index, self.root) for index in range(1, count + 1)]
+        self.sites = [Site(index, self.root, DEAD_UPSTREAM if index in dead_upstream else self.upstream.address)
+                      for index in range(1, count + 1)]
         self.inventory = os.path.join(self.root, "inventory", "hosts.yml")
 
     @property
@@ -400,6 +419,7 @@ class SitesLab:
             stopper.start()
         for stopper in stoppers:
             stopper.join()
+        self.upstream.stop()
 
     def inventory_data(self):
         children = {group: {"hosts": {}} for group in ("dns_servers", "routers", "clients")}

@@ -8,13 +8,16 @@ argument: a JSON object
 
     {"servers": ["192.168.11.20"], "port": 53, "timeout": 2, "transports": ["udp", "tcp"],
      "queries": [{"name": "pi.hole", "type": "A"}],
-     "expect": [{"name": "nas.example.com", "type": "A", "answer": "192.168.11.20"}]}
+     "expect": [{"name": "nas.example.com", "type": "A", "answer": "192.168.11.20"}],
+     "resolve": [{"name": "example.com", "type": "A"}]}
 
 A query in ``queries`` passes when the server sends any well-formed answer (any rcode): the
 server is listening. The ``expect`` items are grouped by name and type; such a question passes
 when the answer is NOERROR and its records of that type are exactly the expected addresses.
-Every question goes to every server over every transport. Prints a JSON report and exits 0
-when everything passed, 1 otherwise.
+A ``resolve`` question passes when the answer is NOERROR with at least one record of its type
+(a name the server resolves, whatever the address). A server written ``address#port`` is asked
+on that port instead of ``port``. Every question goes to every server over every transport.
+Prints a JSON report and exits 0 when everything passed, 1 otherwise.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -166,8 +169,12 @@ def _canonical(address):
         return address
 
 
+RESOLVES = 'resolves'
+
+
 def plan(spec):
-    """[(name, type, expected answers or None)], expectations grouped by name and type."""
+    """[(name, type, expected)], expectations grouped by name and type: expected is a sorted list
+    of addresses, RESOLVES (any address will do) or None (any answer will do)."""
     questions, expected = [], {}
     for item in spec.get('expect') or []:
         key = (item['name'].rstrip('.').lower(), item['type'].upper())
@@ -175,13 +182,37 @@ def plan(spec):
             expected[key] = set()
             questions.append(key)
         expected[key].add(_canonical(item['answer']))
-    plain = []
+    resolve, plain = [], []
+    for item in spec.get('resolve') or []:
+        key = (item['name'].rstrip('.').lower(), item.get('type', 'A').upper())
+        if key not in expected and key not in resolve:
+            resolve.append(key)
     for item in spec.get('queries') or []:
         key = (item['name'].rstrip('.').lower(), item.get('type', 'A').upper())
-        if key not in expected and key not in plain:
+        if key not in expected and key not in resolve and key not in plain:
             plain.append(key)
     return [(name, qtype, sorted(expected[(name, qtype)])) for name, qtype in questions] + \
-        [(name, qtype, None) for name, qtype in plain]
+        [(name, qtype, RESOLVES) for name, qtype in resolve] + [(name, qtype, None) for name, qtype in plain]
+
+
+def server_port(server, port):
+    """(address, port) of a server given as ``address`` or ``address#port``."""
+    address, _sep, own_port = server.partition('#')
+    return address, int(own_port) if own_port else port
+
+
+def _answer_problem(reply, answers, expected, qtype):
+    """Why an answer does not meet the expectation, or None."""
+    if expected is None:
+        return None
+    if expected == RESOLVES:
+        if reply['rcode'] == 'NOERROR' and answers:
+            return None
+        return 'got %s %s, expected an address (a name the server must resolve through its upstreams)' % (
+            reply['rcode'], 'no %s record' % qtype)
+    if reply['rcode'] == 'NOERROR' and answers == expected:
+        return None
+    return 'got %s %s, expected %s' % (reply['rcode'], ', '.join(answers) or 'no %s record' % qtype, ', '.join(expected))
 
 
 def run(spec):
@@ -189,26 +220,24 @@ def run(spec):
     timeout = float(spec.get('timeout', 2))
     results, problems = [], []
     for server in spec['servers']:
+        address, server_port_number = server_port(server, port)
         for transport in spec.get('transports') or ['udp']:
             for name, qtype, expected in plan(spec):
                 result = {'server': server, 'transport': transport, 'name': name, 'type': qtype,
                           'expected': expected, 'rcode': None, 'answers': [], 'error': None}
                 where = '%s %s from %s over %s' % (qtype, name, server, transport)
                 try:
-                    reply = ask(server, port, name, qtype, transport, timeout)
+                    reply = ask(address, server_port_number, name, qtype, transport, timeout)
                 except ProbeError as exc:
-                    result['error'] = str(exc)
-                    problems.append('%s: %s' % (where, exc))
+                    result['error'] = problem = str(exc)
                 else:
                     result['rcode'] = reply['rcode']
                     result['answers'] = sorted(_canonical(record['data']) for record in reply['records']
                                                if record['type'] == qtype)
-                    if expected is not None and (reply['rcode'] != 'NOERROR' or result['answers'] != expected):
-                        problems.append('%s: got %s %s, expected %s' % (
-                            where, reply['rcode'], ', '.join(result['answers']) or 'no %s record' % qtype,
-                            ', '.join(expected)))
-                result['ok'] = result['error'] is None and not (
-                    expected is not None and (result['rcode'] != 'NOERROR' or result['answers'] != expected))
+                    problem = _answer_problem(reply, result['answers'], expected, qtype)
+                if problem:
+                    problems.append('%s: %s' % (where, problem))
+                result['ok'] = not problem
                 results.append(result)
     return {'ok': not problems, 'results': results, 'problems': problems}
 

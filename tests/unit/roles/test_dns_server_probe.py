@@ -98,3 +98,35 @@ def test_malformed_replies_are_rejected():
         probe.parse_response(struct.pack('!HHHHHH', 0x9999, 0x8180, 0, 0, 0, 0), query_id)
     with pytest.raises(probe.ProbeError, match='short reply'):
         probe.parse_response(b'\x12\x34', query_id)
+
+
+def test_a_resolve_question_needs_noerror_and_an_address(upstream_dns, adguard_standin_factory):
+    """natloop.lan.router_dhcp_dns asks each server for an ordinary name before handing it out:
+    any address passes, NXDOMAIN or SERVFAIL (a server whose upstream is dead) does not."""
+    from natloop_standins.fixtures import adguard_config   # tests/standins, on the path via tests/conftest.py
+    host, port = server_of(upstream_dns)
+    report = probe.run({'servers': [host], 'port': port, 'resolve': [
+        {'name': 'upstream.natloop.test', 'type': 'A'}, {'name': 'missing.natloop.test'}]})
+    assert not report['ok']
+    assert [(r['name'], r['ok']) for r in report['results']] == [
+        ('upstream.natloop.test', True), ('missing.natloop.test', False)]
+    assert report['problems'] == [
+        'A missing.natloop.test from 127.0.0.1 over udp: got NXDOMAIN no A record, expected an address '
+        '(a name the server must resolve through its upstreams)']
+
+    # A real forwarder whose upstream does not answer: the stand-in answers, but not with an address.
+    dead = adguard_config(upstream_dns)
+    dead['dns']['upstream_dns'] = ['127.0.0.1:9']
+    handle = adguard_standin_factory(config=dead)
+    report = probe.run({'servers': [handle.host], 'port': handle.dns_port, 'timeout': 3,
+                        'resolve': [{'name': 'upstream.natloop.test'}]})
+    assert not report['ok'], report
+    assert 'expected an address' in report['problems'][0] or 'no answer' in report['problems'][0], report
+
+
+def test_a_server_can_carry_its_own_port(upstream_dns):
+    host, port = server_of(upstream_dns)
+    report = probe.run({'servers': ['%s#%d' % (host, port)], 'port': 9, 'expect': [
+        {'name': 'upstream.natloop.test', 'type': 'A', 'answer': '198.51.100.80'}]})
+    assert report['ok'], report
+    assert report['results'][0]['server'] == '%s#%d' % (host, port)

@@ -380,6 +380,25 @@ def test_dhcp_warnings_public_secondary_and_single_server(runner, router):
     # Two private servers give no warning: see the check run of test_dhcp_pristine_check_apply_rerun_absent.
 
 
+def test_dhcp_check_before_pointing_is_asked_from_the_controller_and_writes_nothing(runner, router, upstream_dns):
+    """Issue 16: the server is asked (from the controller: OpenWrt runs no Python) before any uci
+    write; one that answers the public address leaves the router's dhcp exactly as it was."""
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '198.51.100.1')   # the public answer: not split
+    show_before = router.show('dhcp')
+    run = runner.run(DHCP_DNS, dhcp_vars(
+        router_dhcp_dns_servers=SERVERS[:1], router_dhcp_dns_warn_single_server=False,
+        router_dhcp_dns_check_servers=True,
+        router_dhcp_dns_check_services=[{'name': 'rustdesk', 'domain': 'rustdesk.example.com',
+                                         'lan_ipv4': '192.168.11.20'}],
+        router_dhcp_dns_check_upstream_names=['upstream.natloop.test'],
+        router_dhcp_dns_check_addresses={SERVERS[0]: upstream_dns.address.replace(':', '#')},
+        router_dhcp_dns_check_timeout=0.5))
+    assert run.rc != 0
+    msg = ' '.join(m for m in run.failed_msg if m)
+    assert 'asked from localhost' in msg and 'got NOERROR 198.51.100.1, expected 192.168.11.20' in msg, run
+    assert router.show('dhcp') == show_before and router.changes('dhcp') == '' and router.reloads() == []
+
+
 @pytest.mark.parametrize('servers', [['192.168.11.300'], ['dns.example.com'], [], ['192.168.11.2', '192.168.11.2']])
 def test_dhcp_bad_servers_are_rejected_before_anything_runs(runner, router, servers):
     file_before = router.read('dhcp')

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import copy
 import os
+import socket
 import subprocess
 
 import pytest
@@ -33,6 +34,7 @@ def routeros_vars(**extra):
         'router_dhcp_dns_servers': SERVERS,
         'router_dhcp_dns_routeros_network': '192.168.88.0/24',
         'router_dhcp_dns_routeros_api': {'hostname': 'router.test', 'username': 'admin', 'password': 'secret'},
+        'router_dhcp_dns_check_servers': False,
     }
     role_vars.update(extra)
     return role_vars
@@ -52,6 +54,8 @@ def test_routeros_check_run_rerun_absent(runner):
     assert run.changed == 1
     want = copy.deepcopy(NETWORKS)
     want[0]['dns-server'] = '192.168.11.2,192.168.11.3'
+    # What was handed out before is kept on the router, in the entry's comment.
+    want[0]['comment'] = 'defconf [natloop.lan: dns-server before: 192.168.88.1]'
     assert runner.routeros()['paths']['ip/dhcp-server/network'] == want
     assert [entry[0] for entry in runner.routeros()['log']] == ['update']
 
@@ -59,13 +63,31 @@ def test_routeros_check_run_rerun_absent(runner):
     assert again.rc == 0, again
     assert again.changed == 0
 
+    # Other servers later: the value from before the role is still the one kept.
+    other = runner.run(ROLE, routeros_vars(router_dhcp_dns_servers=['192.168.11.4']))
+    assert other.rc == 0, other
+    want[0]['dns-server'] = '192.168.11.4'
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == want
+
+    # Undo returns to before: the router's own address again, and the comment as it was.
     absent = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent'))
     assert absent.rc == 0, absent
-    del want[0]['dns-server']
-    assert runner.routeros()['paths']['ip/dhcp-server/network'] == want
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == NETWORKS
 
     absent_again = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent'), read_only=True)
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
+
+
+def test_routeros_absent_restores_no_dns_server_when_there_was_none(runner):
+    networks = [{'.id': '*1', 'address': '192.168.88.0/24', 'gateway': '192.168.88.1'}]
+    runner.use_fake_routeros({'ip/dhcp-server/network': copy.deepcopy(networks)})
+    run = runner.run(ROLE, routeros_vars())
+    assert run.rc == 0, run
+    assert runner.routeros()['paths']['ip/dhcp-server/network'][0]['comment'] == \
+        '[natloop.lan: dns-server before: -]'
+    absent = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0, absent
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == networks
 
 
 def test_routeros_unknown_network_fails_without_writing(runner):
@@ -93,6 +115,7 @@ def dnsmasq_vars(tmp, **extra):
         'router_dhcp_dns_dnsmasq_conf_dir': os.path.join(tmp, 'dnsmasq.d'),
         'router_dhcp_dns_dnsmasq_other_configs': [os.path.join(tmp, 'dnsmasq.conf')],
         'router_dhcp_dns_dnsmasq_restart_command': ['sh', '-c', 'echo restart >> %s' % os.path.join(tmp, 'restarts.log')],
+        'router_dhcp_dns_check_servers': False,
     }
     role_vars.update(extra)
     return role_vars
@@ -194,6 +217,153 @@ def test_dnsmasq_forwards_published_names_to_the_split_dns_server(runner, tmp_pa
 @pytest.mark.parametrize('backend', ['openwrt', 'routeros'])
 def test_forward_domains_are_refused_where_not_implemented(runner, backend):
     run = runner.run(ROLE, {'router_dhcp_dns_backend': backend, 'router_dhcp_dns_servers': SERVERS,
-                            'router_dhcp_dns_forward_domains': ['rustdesk.example.com']})
+                            'router_dhcp_dns_forward_domains': ['rustdesk.example.com'],
+                            'router_dhcp_dns_check_servers': False})
     assert run.rc != 0
     assert any('linux_dnsmasq backend only' in (msg or '') for msg in run.failed_msg), run
+
+
+# --- Check before pointing (issue 16): each server is asked before anything is written. -------------
+# The "split-DNS server" is a real DNS server on loopback (tests/conftest.py upstream_dns) that
+# answers the published name and an ordinary name; the role reaches it through
+# router_dhcp_dns_check_addresses (handed-out address -> address#port).
+
+PUBLISHED = [{'name': 'rustdesk', 'domain': 'rustdesk.example.com', 'lan_ipv4': '192.168.11.20'}]
+
+
+def closed_udp_port():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def check_vars(upstream, **extra):
+    """The server check on, SERVERS[0] reached at the loopback DNS server."""
+    role_vars = {
+        'router_dhcp_dns_servers': SERVERS[:1],
+        'router_dhcp_dns_warn_single_server': False,
+        'router_dhcp_dns_check_servers': True,
+        'router_dhcp_dns_check_services': PUBLISHED,
+        'router_dhcp_dns_check_upstream_names': ['upstream.natloop.test'],
+        'router_dhcp_dns_check_addresses': {SERVERS[0]: upstream.address.replace(':', '#')},
+        'router_dhcp_dns_check_timeout': 0.5,
+    }
+    role_vars.update(extra)
+    return role_vars
+
+
+@needs_dnsmasq
+def test_check_hands_out_a_server_that_answers_and_refuses_one_that_does_not(runner, tmp_path, upstream_dns):
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    dropin = os.path.join(tmp, 'dnsmasq.d', '00-natloop-dhcp-dns.conf')
+    restarts = os.path.join(tmp, 'restarts.log')
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    asked = '%s over udp' % upstream_dns.address.replace(':', '#')
+
+    good = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)))
+    assert good.rc == 0, good
+    assert 'dhcp-option=option:dns-server,192.168.11.2\n' in read(dropin)
+    # The questions really reached the server.
+    assert ('rustdesk.example.com', 'A') in upstream_dns.zone.queries
+    assert ('upstream.natloop.test', 'A') in upstream_dns.zone.queries
+    before = read(dropin)
+
+    # Now hand out another server, which answers the published name with the wrong address:
+    # refused, naming server, question and answer; the drop-in and dnsmasq stay as they were.
+    wrong = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.2'],
+        router_dhcp_dns_check_services=[dict(PUBLISHED[0], lan_ipv4='192.168.11.21')])))
+    assert wrong.rc != 0
+    msg = ' '.join(m for m in wrong.failed_msg if m)
+    assert 'A rustdesk.example.com from %s: got NOERROR 192.168.11.20, expected 192.168.11.21' % asked in msg, wrong
+    assert "The router's DHCP was left as it was" in msg and 'router_dhcp_dns_check_servers: false' in msg
+
+    # A server that cannot resolve ordinary names (its upstreams are dead or wrong).
+    no_upstream = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.2', '192.168.11.3'],
+        router_dhcp_dns_check_addresses={'192.168.11.2': upstream_dns.address.replace(':', '#'),
+                                         '192.168.11.3': upstream_dns.address.replace(':', '#')},
+        router_dhcp_dns_check_upstream_names=['nothing.natloop.test'])))
+    assert no_upstream.rc != 0
+    msg = ' '.join(m for m in no_upstream.failed_msg if m)
+    assert 'A nothing.natloop.test from %s: got NXDOMAIN no A record, expected an address' % asked in msg, no_upstream
+
+    # A server that does not answer at all.
+    down = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.4'],
+        router_dhcp_dns_check_addresses={'192.168.11.4': '127.0.0.1#%d' % closed_udp_port()})))
+    assert down.rc != 0
+    msg = ' '.join(m for m in down.failed_msg if m)
+    assert 'Not handing out 192.168.11.4' in msg and 'rustdesk.example.com from 127.0.0.1#' in msg, down
+
+    assert read(dropin) == before
+    assert read(restarts) == 'restart\n'
+
+    # Check mode asks the same questions and says what it found; a failure is a warning there.
+    check = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.2'],
+        router_dhcp_dns_check_upstream_names=['nothing.natloop.test'])), check=True)
+    assert check.rc == 0, check
+    assert any('Not handing out 192.168.11.2 in a real run' in w and 'nothing.natloop.test' in w
+               for w in check.warnings), check.warnings
+    found = check.result('Say what the check found')
+    assert 'A real run would stop here' in found['msg'], found
+    assert read(dropin) == before
+
+    # The override: hand out a server that will only answer later.
+    later = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.4'], router_dhcp_dns_check_servers=False)))
+    assert later.rc == 0, later
+    assert 'dhcp-option=option:dns-server,192.168.11.4\n' in read(dropin)
+
+
+def test_check_on_routeros_writes_nothing_on_failure_and_hands_out_a_good_server(runner, upstream_dns):
+    runner.use_fake_routeros({'ip/dhcp-server/network': copy.deepcopy(NETWORKS)})
+    # Read-only fake: a write would fail the run with another message.
+    refused = runner.run(ROLE, routeros_vars(**check_vars(upstream_dns)), read_only=True)
+    assert refused.rc != 0
+    assert any('rustdesk.example.com' in (m or '') and 'got NXDOMAIN' in (m or '') for m in refused.failed_msg), refused
+    assert runner.routeros()['paths']['ip/dhcp-server/network'] == NETWORKS
+
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    run = runner.run(ROLE, routeros_vars(**check_vars(upstream_dns)))
+    assert run.rc == 0, run
+    assert runner.routeros()['paths']['ip/dhcp-server/network'][0]['dns-server'] == '192.168.11.2'
+
+
+@needs_dnsmasq
+def test_dnsmasq_absent_returns_to_the_servers_handed_out_before(runner, tmp_path):
+    """Undo returns to before (issue 16): the drop-in only adds; every other file stays byte for
+    byte, so after absent dnsmasq reads exactly the option 6 it read before the role."""
+    tmp = str(tmp_path)
+    confdir = os.path.join(tmp, 'dnsmasq.d')
+    os.mkdir(confdir)
+    main = os.path.join(tmp, 'dnsmasq.conf')
+    with open(main, 'w') as handle:
+        handle.write('dhcp-range=192.168.11.100,192.168.11.150,1h\ndhcp-option=option:dns-server,192.168.11.1\n'
+                     'conf-dir=%s,*.conf\n' % confdir)
+    with open(os.path.join(confdir, 'lan.conf'), 'w') as handle:
+        handle.write('dhcp-option=option:router,192.168.11.1\n')
+
+    def snapshot():
+        files = {main: read(main)}
+        for name in sorted(os.listdir(confdir)):
+            files[name] = read(os.path.join(confdir, name))
+        # dnsmasq accepts the whole configuration as it reads it at start.
+        subprocess.run(['dnsmasq', '--test', '--conf-file=' + main], check=True, capture_output=True)
+        return files
+
+    before = snapshot()
+    run = runner.run(ROLE, dnsmasq_vars(tmp, router_dhcp_dns_dnsmasq_other_configs=[main]))
+    assert run.rc == 0, run
+    during = snapshot()
+    assert during['00-natloop-dhcp-dns.conf'].count('option:dns-server,192.168.11.2,192.168.11.3') == 1
+    assert {k: v for k, v in during.items() if k != '00-natloop-dhcp-dns.conf'} == before
+
+    absent = runner.run(ROLE, dnsmasq_vars(tmp, router_dhcp_dns_state='absent', router_dhcp_dns_dnsmasq_other_configs=[main]))
+    assert absent.rc == 0, absent
+    assert snapshot() == before
+    assert read(os.path.join(tmp, 'restarts.log')) == 'restart\nrestart\n'
