@@ -91,6 +91,8 @@ def test_openwrt_reflection_check_run_rerun_absent(runner):
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
 
 
+# A MikroTik as its guides set it up: the forward bound to the WAN list (in-interface-list=WAN), which
+# LAN clients never match. RouterOS applies the first matching NAT rule of a chain, top-down.
 USER_NAT = [
     {'.id': '*1', 'chain': 'srcnat', 'action': 'masquerade', 'out-interface-list': 'WAN', 'comment': 'defconf: masquerade',
      'disabled': False, 'log': False, 'log-prefix': ''},
@@ -98,7 +100,24 @@ USER_NAT = [
      'dst-port': '21115-21119', 'to-addresses': '192.168.11.20', 'disabled': False, 'log': False, 'log-prefix': ''},
     {'.id': '*3', 'chain': 'srcnat', 'action': 'masquerade', 'src-address': '10.0.0.0/8', 'comment': 'natloop.lan is not us',
      'disabled': False, 'log': False, 'log-prefix': ''},
+    {'.id': '*4', 'chain': 'dstnat', 'action': 'dst-nat', 'in-interface': 'ether1', 'protocol': 'udp',
+     'dst-port': '21116', 'to-addresses': '192.168.11.20', 'disabled': False, 'log': False, 'log-prefix': ''},
+    # The web forward is written the hairpin-friendly way (destination address, no interface): no dstnat needed.
+    {'.id': '*5', 'chain': 'dstnat', 'action': 'dst-nat', 'dst-address': '198.51.100.1', 'protocol': 'tcp',
+     'dst-port': '80,443', 'to-addresses': '192.168.11.21', 'disabled': False, 'log': False, 'log-prefix': ''},
 ]
+ROUTEROS_PATHS = {
+    'ip/address': [{'.id': '*A1', 'address': '192.168.11.1/24', 'interface': 'bridge', 'network': '192.168.11.0'},
+                   {'.id': '*A2', 'address': '198.51.100.1/24', 'interface': 'ether1', 'network': '198.51.100.0'}],
+    'interface/list/member': [{'.id': '*M1', 'list': 'LAN', 'interface': 'bridge'},
+                              {'.id': '*M2', 'list': 'WAN', 'interface': 'ether1'}],
+}
+
+
+def routeros_state(nat):
+    paths = copy.deepcopy(ROUTEROS_PATHS)
+    paths['ip/firewall/nat'] = copy.deepcopy(nat)
+    return paths
 
 
 def routeros_vars(**extra):
@@ -124,8 +143,25 @@ def strip_ids(entries):
     return [dict((k, v) for k, v in entry.items() if k != '.id') for entry in entries]
 
 
+def chain_comments(entries, chain):
+    return [entry.get('comment', entry['.id']) for entry in entries if entry['chain'] == chain]
+
+
+SRCNAT_BASE = {'chain': 'srcnat', 'action': 'masquerade', 'src-address': '192.168.11.0/24', 'disabled': False, 'log': False}
+DSTNAT_BASE = {'chain': 'dstnat', 'action': 'dst-nat', 'src-address': '192.168.11.0/24', 'dst-address-type': 'local',
+               'dst-address': '!192.168.11.0/24', 'disabled': False, 'log': False}
+OUR_SRCNAT = [
+    dict(SRCNAT_BASE, **{'dst-address': '192.168.11.20', 'protocol': 'tcp', 'dst-port': '21115-21119',
+                         'comment': 'natloop.lan hairpin_nat rustdesk tcp'}),
+    dict(SRCNAT_BASE, **{'dst-address': '192.168.11.20', 'protocol': 'udp', 'dst-port': '21116',
+                         'comment': 'natloop.lan hairpin_nat rustdesk udp'}),
+    dict(SRCNAT_BASE, **{'dst-address': '192.168.11.21', 'protocol': 'tcp', 'dst-port': '80,443',
+                         'comment': 'natloop.lan hairpin_nat web tcp'}),
+]
+
+
 def test_routeros_rules_check_run_rerun_repair_absent(runner):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    runner.use_fake_routeros(routeros_state(USER_NAT))
 
     check = runner.run(ROLE, routeros_vars(), check=True, read_only=True)
     assert check.rc == 0, check
@@ -135,43 +171,75 @@ def test_routeros_rules_check_run_rerun_repair_absent(runner):
     assert run.rc == 0, run
     nat = runner.routeros()['paths']['ip/firewall/nat']
     assert theirs(nat) == USER_NAT
-    base = {'chain': 'srcnat', 'action': 'masquerade', 'src-address': '192.168.11.0/24', 'disabled': False,
-            'log': False}
-    assert strip_ids(ours(nat)) == [
-        dict(base, **{'dst-address': '192.168.11.20', 'protocol': 'tcp', 'dst-port': '21115-21119',
-                      'comment': 'natloop.lan hairpin_nat rustdesk tcp'}),
-        dict(base, **{'dst-address': '192.168.11.20', 'protocol': 'udp', 'dst-port': '21116',
-                      'comment': 'natloop.lan hairpin_nat rustdesk udp'}),
-        dict(base, **{'dst-address': '192.168.11.21', 'protocol': 'tcp', 'dst-port': '80,443',
-                      'comment': 'natloop.lan hairpin_nat web tcp'}),
-    ]
+    # The WAN-bound forwards (*2 in-interface-list=WAN, *4 in-interface=ether1) miss LAN clients: a LAN-side
+    # dstnat for exactly those ports; the web forward (*5, by destination address) already catches them.
+    assert sorted(strip_ids(ours(nat)), key=lambda entry: entry['chain']) == [
+        dict(DSTNAT_BASE, **{'protocol': 'tcp', 'dst-port': '21115-21119', 'to-addresses': '192.168.11.20',
+                             'comment': 'natloop.lan hairpin_nat rustdesk tcp lan-dnat'}),
+        dict(DSTNAT_BASE, **{'protocol': 'udp', 'dst-port': '21116', 'to-addresses': '192.168.11.20',
+                             'comment': 'natloop.lan hairpin_nat rustdesk udp lan-dnat'}),
+    ] + OUR_SRCNAT
+    # Rule order: RouterOS applies the first matching rule of a chain, so the role's rules come first in
+    # dstnat and in srcnat, before the user's (the defconf masquerade, the forwards); the user's keep their order.
+    assert chain_comments(nat, 'dstnat') == ['natloop.lan hairpin_nat rustdesk tcp lan-dnat',
+                                             'natloop.lan hairpin_nat rustdesk udp lan-dnat', '*2', '*4', '*5']
+    assert chain_comments(nat, 'srcnat') == [
+        'natloop.lan hairpin_nat rustdesk tcp', 'natloop.lan hairpin_nat rustdesk udp',
+        'natloop.lan hairpin_nat web tcp', 'defconf: masquerade', 'natloop.lan is not us']
+    assert any(entry[0] == 'move' for entry in runner.routeros()['log'])
 
     again = runner.run(ROLE, routeros_vars(), read_only=True)
     assert again.rc == 0 and again.changed == 0, again
 
-    # Someone edits one of our rules: the next run puts it back and touches nothing else.
+    # Someone edits one of our rules and moves a user rule above ours: the next run repairs both.
     state = runner.routeros()
-    for entry in state['paths']['ip/firewall/nat']:
+    entries = state['paths']['ip/firewall/nat']
+    for entry in entries:
         if entry.get('comment') == 'natloop.lan hairpin_nat web tcp':
             entry['dst-port'] = '8443'
+    entries.insert(0, entries.pop(next(i for i, e in enumerate(entries) if e['.id'] == '*5')))
     with open(runner.routeros_state, 'w') as handle:
         json.dump(state, handle)
     repaired = runner.run(ROLE, routeros_vars())
-    assert repaired.rc == 0 and repaired.changed == 1, repaired
+    assert repaired.rc == 0 and repaired.changed >= 1, repaired
     nat_after = runner.routeros()['paths']['ip/firewall/nat']
-    assert nat_after == nat
+    assert [e for e in nat_after if e['chain'] == 'srcnat'] == [e for e in nat if e['chain'] == 'srcnat']
+    assert chain_comments(nat_after, 'dstnat')[:2] == chain_comments(nat, 'dstnat')[:2]
 
     absent = runner.run(ROLE, routeros_vars(hairpin_nat_state='absent'))
     assert absent.rc == 0, absent
-    assert runner.routeros()['paths']['ip/firewall/nat'] == USER_NAT
+    assert sorted(runner.routeros()['paths']['ip/firewall/nat'], key=lambda e: e['.id']) == USER_NAT
 
     absent_again = runner.run(ROLE, routeros_vars(hairpin_nat_state='absent'), read_only=True)
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
 
 
+def test_routeros_friendly_forward_gets_no_dstnat(runner):
+    friendly = copy.deepcopy(USER_NAT)
+    for entry in friendly:
+        if entry['.id'] in ('*2', '*4'):
+            entry.pop('in-interface-list', None)
+            entry.pop('in-interface', None)
+            entry['dst-address-type'] = 'local'
+    runner.use_fake_routeros(routeros_state(friendly))
+    run = runner.run(ROLE, routeros_vars())
+    assert run.rc == 0, run
+    nat = runner.routeros()['paths']['ip/firewall/nat']
+    assert strip_ids(ours(nat)) == OUR_SRCNAT
+    assert sorted(theirs(nat), key=lambda entry: entry['.id']) == friendly
+
+
+def test_routeros_dynamic_address_off_matches_public_ip(runner):
+    runner.use_fake_routeros(routeros_state(USER_NAT))
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_lan_dnat_match='public_ip'))
+    assert run.rc == 0, run
+    dstnat = [e for e in ours(runner.routeros()['paths']['ip/firewall/nat']) if e['chain'] == 'dstnat']
+    assert [(e['dst-address'], 'dst-address-type' in e) for e in dstnat] == [('198.51.100.1', False)] * 2
+
+
 def test_routeros_unrestricted_single_rule(runner):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
-    run = runner.run(ROLE, routeros_vars(hairpin_nat_restrict_to_service_ports=False,
+    runner.use_fake_routeros(routeros_state(USER_NAT))
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_restrict_to_service_ports=False, hairpin_nat_lan_dnat='never',
                                          hairpin_nat_routeros_out_interface='bridge'))
     assert run.rc == 0, run
     assert strip_ids(ours(runner.routeros()['paths']['ip/firewall/nat'])) == [
@@ -181,14 +249,14 @@ def test_routeros_unrestricted_single_rule(runner):
 
 @pytest.mark.parametrize('cidr', ['', '192.168.11.0', '192.168.11.0/33', 'lan'])
 def test_bad_lan_cidr_is_rejected(runner, cidr):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    runner.use_fake_routeros(routeros_state(USER_NAT))
     run = runner.run(ROLE, routeros_vars(hairpin_nat_lan_cidr=cidr), read_only=True)
     assert run.rc != 0
     assert any('hairpin_nat_lan_cidr' in (msg or '') for msg in run.failed_msg), run
 
 
 def test_bad_service_ports_are_rejected(runner):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    runner.use_fake_routeros(routeros_state(USER_NAT))
     services = [dict(SERVICES[0], ports=[{'proto': 'sctp', 'port': 9}])]
     run = runner.run(ROLE, routeros_vars(hairpin_nat_services=services), read_only=True)
     assert run.rc != 0
