@@ -410,3 +410,75 @@ def test_nftables_unrestricted_rule_is_the_lab_rule(runner, netns, tmp_path):
     again = runner.run(ROLE, nft_vars(tmp, hairpin_nat_restrict_to_service_ports=False,
                                       hairpin_nat_lan_cidr='192.168.11.1/24'), wrapper=netns.prefix)
     assert again.rc == 0 and again.changed == 0, again
+
+
+# --- linux_nftables with the forward bound to the WAN (issue 18) ------------------------------------
+
+WAN_RULESET = LAB_RULESET.replace('ip daddr 198.51.100.1 tcp', 'iifname "wan0" tcp').replace(
+    'ip daddr 198.51.100.1 udp', 'iifname "wan0" udp')
+LAN_DNAT = ('ip saddr 192.168.11.0/24 ip daddr != 192.168.11.0/24 fib daddr type local tcp dport 21115-21119 '
+            'counter packets 0 bytes 0 dnat to 192.168.11.20 comment "natloop.lan hairpin_nat rustdesk tcp lan-dnat"')
+
+
+def add_interfaces(netns):
+    for name, peer, address in (('lan0', 'lanp', '192.168.11.1/24'), ('wan0', 'wanp', '198.51.100.1/24')):
+        subprocess.run(netns.prefix + ['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer], check=True)
+        subprocess.run(netns.prefix + ['ip', 'addr', 'add', address, 'dev', name], check=True)
+
+
+@needs_netns
+def test_nftables_wan_bound_forward_gets_lan_dnat(runner, netns, tmp_path):
+    tmp = str(tmp_path)
+    add_interfaces(netns)
+    netns.nft('-f', '-', input=WAN_RULESET)
+    before = netns.ruleset()
+
+    run = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert run.rc == 0, run
+    table = netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+    assert 'type nat hook prerouting priority dstnat - 10; policy accept;' in table
+    assert LAN_DNAT in table
+    assert ('fib daddr type local udp dport 21116 counter packets 0 bytes 0 dnat to 192.168.11.20 '
+            'comment "natloop.lan hairpin_nat rustdesk udp lan-dnat"') in table
+    # No forward for the web service at all: added anyway, and the user is told.
+    assert 'tcp dport { 80, 443 } counter packets 0 bytes 0 dnat to 192.168.11.21' in table
+    assert any('no port forward to 192.168.11.21 found' in w for w in run.warnings), run.warnings
+    plan = run.result('Decide which services need a LAN-side DNAT')
+    assert 'only matches packets from interface wan0, and LAN clients come in on lan0' in plan['decisions'][0]['reason']
+    assert netns.nft('list', 'table', 'ip', 'lab_router').stdout in before
+
+    again = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert again.rc == 0 and again.changed == 0, again
+
+    pinned = runner.run(ROLE, nft_vars(tmp, hairpin_nat_lan_dnat_match='public_ip'), wrapper=netns.prefix)
+    assert pinned.rc == 0 and pinned.changed >= 1, pinned
+    assert ('ip saddr 192.168.11.0/24 ip daddr 198.51.100.1 tcp dport 21115-21119 counter packets 0 bytes 0 dnat to '
+            '192.168.11.20') in netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+
+    absent = runner.run(ROLE, nft_vars(tmp, hairpin_nat_state='absent'), wrapper=netns.prefix)
+    assert absent.rc == 0, absent
+    assert netns.ruleset() == before
+
+
+@needs_netns
+@pytest.mark.skipif(not have('iptables-nft-restore'), reason='needs iptables')
+def test_nftables_backend_next_to_an_iptables_forward(runner, netns, tmp_path):
+    tmp = str(tmp_path)
+    add_interfaces(netns)
+    rules = ('*nat\n-A PREROUTING -i wan0 -p tcp -m tcp --dport 21115:21119 -j DNAT --to-destination 192.168.11.20\n'
+             '-A PREROUTING -d 198.51.100.1/32 -p udp -m udp --dport 21116 -j DNAT --to-destination 192.168.11.20\n'
+             'COMMIT\n')
+    subprocess.run(netns.prefix + ['iptables-nft-restore'], input=rules, text=True, check=True)
+    before = netns.ruleset()
+    services = [SERVICES[0]]
+    run = runner.run(ROLE, nft_vars(tmp, hairpin_nat_services=services), wrapper=netns.prefix)
+    assert run.rc == 0, run
+    table = netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+    # TCP is forwarded on the WAN only: LAN-side DNAT; UDP by destination address: none needed.
+    assert LAN_DNAT in table
+    assert 'udp dport 21116 counter packets 0 bytes 0 dnat' not in table
+    assert run.warnings == []
+    absent = runner.run(ROLE, nft_vars(tmp, hairpin_nat_services=services, hairpin_nat_state='absent'),
+                        wrapper=netns.prefix)
+    assert absent.rc == 0, absent
+    assert netns.ruleset() == before
