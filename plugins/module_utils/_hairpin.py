@@ -85,7 +85,7 @@ def _networks(values):
         if '-' in value:
             first, last = value.split('-', 1)
             nets.extend(ipaddress.summarize_address_range(ipaddress.ip_address(first.strip()),
-                                                           ipaddress.ip_address(last.strip())))
+                                                          ipaddress.ip_address(last.strip())))
         else:
             nets.append(ipaddress.ip_network(value, strict=False))
     return nets

@@ -134,7 +134,7 @@ decisions:
         ports 21115-21119 are not forwarded for LAN clients: nftables ip lab_router chain prerouting rule handle 2:
         it only matches packets from interface eth1, and LAN clients come in on eth0
 lan_dnat:
-  description: The entries of RV(decisions) that need a LAN-side DNAT, with RV(decisions[].lan_dnat_ports) as C(ports).
+  description: The entries of RV(decisions) that need a LAN-side DNAT, with their C(lan_dnat_ports) as C(ports).
   type: list
   elements: dict
   returned: always
