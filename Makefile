@@ -31,7 +31,7 @@ export NATLOOP_OPENWRT_PEER
 
 # Scenarios make test runs, in order: the failure itself, then each fix end to end, then the
 # DNS-server roles on their own (port conflicts, wrong password).
-MOLECULE_SCENARIOS ?= lab hairpin hosts split_dns_adguard split_dns_pihole adguard_home pihole
+MOLECULE_SCENARIOS ?= lab hairpin hairpin_wan hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
 .PHONY: matrix ee-context help bootstrap link images lint sanity unit conformance-real integration integration-real-ftl molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
 

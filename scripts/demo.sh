@@ -31,7 +31,7 @@ run ansible-playbook -i inventory/lab lab/lab_up.yml -e "{\"natloop_lab_server_i
 
 step "before: diagnose.yml (changes nothing)"
 NATLOOP_REPORT_DIR=$reports/before run ansible-playbook -i inventory/lab playbooks/diagnose.yml \
-  -e verify_fail_on_regression=false
+  -e natloop_fail_on_regression=false
 
 fix_list=$(python3 -c 'import json, sys; print(json.dumps([f for f in sys.argv[1].split(",") if f]))' "$fixes")
 step "fix: site.yml with natloop_fixes=$fix_list, DNS provider $provider"

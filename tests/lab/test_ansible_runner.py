@@ -57,7 +57,7 @@ def test_site_yml_through_ansible_runner_matches_the_plain_run(lab_expect, tmp_p
     if lab_expect != "fixed":
         pytest.skip("compares runs against a fixed lab")
     inventories = scenario_inventories()
-    extravars = {"verify_fail_on_regression": False}
+    extravars = {"natloop_fail_on_regression": False}
     env = {"ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
            "ANSIBLE_GALAXY_SERVER": "http://127.0.0.1:9",
            "NATLOOP_REPORT_DIR": str(tmp_path / "reports")}

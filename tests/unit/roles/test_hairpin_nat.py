@@ -27,6 +27,8 @@ SERVICES = [
      'ports': [{'proto': 'tcp', 'port': 443}, {'proto': 'tcp', 'port': 80}]},
 ]
 
+# A MikroTik as its guides set it up: the forward bound to the WAN list (in-interface-list=WAN), which
+# LAN clients never match. RouterOS applies the first matching NAT rule of a chain, top-down.
 USER_NAT = [
     {'.id': '*1', 'chain': 'srcnat', 'action': 'masquerade', 'out-interface-list': 'WAN', 'comment': 'defconf: masquerade',
      'disabled': False, 'log': False, 'log-prefix': ''},
@@ -34,7 +36,24 @@ USER_NAT = [
      'dst-port': '21115-21119', 'to-addresses': '192.168.11.20', 'disabled': False, 'log': False, 'log-prefix': ''},
     {'.id': '*3', 'chain': 'srcnat', 'action': 'masquerade', 'src-address': '10.0.0.0/8', 'comment': 'natloop.lan is not us',
      'disabled': False, 'log': False, 'log-prefix': ''},
+    {'.id': '*4', 'chain': 'dstnat', 'action': 'dst-nat', 'in-interface': 'ether1', 'protocol': 'udp',
+     'dst-port': '21116', 'to-addresses': '192.168.11.20', 'disabled': False, 'log': False, 'log-prefix': ''},
+    # The web forward is written the hairpin-friendly way (destination address, no interface): no dstnat needed.
+    {'.id': '*5', 'chain': 'dstnat', 'action': 'dst-nat', 'dst-address': '198.51.100.1', 'protocol': 'tcp',
+     'dst-port': '80,443', 'to-addresses': '192.168.11.21', 'disabled': False, 'log': False, 'log-prefix': ''},
 ]
+ROUTEROS_PATHS = {
+    'ip/address': [{'.id': '*A1', 'address': '192.168.11.1/24', 'interface': 'bridge', 'network': '192.168.11.0'},
+                   {'.id': '*A2', 'address': '198.51.100.1/24', 'interface': 'ether1', 'network': '198.51.100.0'}],
+    'interface/list/member': [{'.id': '*M1', 'list': 'LAN', 'interface': 'bridge'},
+                              {'.id': '*M2', 'list': 'WAN', 'interface': 'ether1'}],
+}
+
+
+def routeros_state(nat):
+    paths = copy.deepcopy(ROUTEROS_PATHS)
+    paths['ip/firewall/nat'] = copy.deepcopy(nat)
+    return paths
 
 
 def routeros_vars(**extra):
@@ -60,8 +79,25 @@ def strip_ids(entries):
     return [dict((k, v) for k, v in entry.items() if k != '.id') for entry in entries]
 
 
+def chain_comments(entries, chain):
+    return [entry.get('comment', entry['.id']) for entry in entries if entry['chain'] == chain]
+
+
+SRCNAT_BASE = {'chain': 'srcnat', 'action': 'masquerade', 'src-address': '192.168.11.0/24', 'disabled': False, 'log': False}
+DSTNAT_BASE = {'chain': 'dstnat', 'action': 'dst-nat', 'src-address': '192.168.11.0/24', 'dst-address-type': 'local',
+               'dst-address': '!192.168.11.0/24', 'disabled': False, 'log': False}
+OUR_SRCNAT = [
+    dict(SRCNAT_BASE, **{'dst-address': '192.168.11.20', 'protocol': 'tcp', 'dst-port': '21115-21119',
+                         'comment': 'natloop.lan hairpin_nat rustdesk tcp'}),
+    dict(SRCNAT_BASE, **{'dst-address': '192.168.11.20', 'protocol': 'udp', 'dst-port': '21116',
+                         'comment': 'natloop.lan hairpin_nat rustdesk udp'}),
+    dict(SRCNAT_BASE, **{'dst-address': '192.168.11.21', 'protocol': 'tcp', 'dst-port': '80,443',
+                         'comment': 'natloop.lan hairpin_nat web tcp'}),
+]
+
+
 def test_routeros_rules_check_run_rerun_repair_absent(runner):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    runner.use_fake_routeros(routeros_state(USER_NAT))
 
     check = runner.run(ROLE, routeros_vars(), check=True, read_only=True)
     assert check.rc == 0, check
@@ -71,43 +107,75 @@ def test_routeros_rules_check_run_rerun_repair_absent(runner):
     assert run.rc == 0, run
     nat = runner.routeros()['paths']['ip/firewall/nat']
     assert theirs(nat) == USER_NAT
-    base = {'chain': 'srcnat', 'action': 'masquerade', 'src-address': '192.168.11.0/24', 'disabled': False,
-            'log': False}
-    assert strip_ids(ours(nat)) == [
-        dict(base, **{'dst-address': '192.168.11.20', 'protocol': 'tcp', 'dst-port': '21115-21119',
-                      'comment': 'natloop.lan hairpin_nat rustdesk tcp'}),
-        dict(base, **{'dst-address': '192.168.11.20', 'protocol': 'udp', 'dst-port': '21116',
-                      'comment': 'natloop.lan hairpin_nat rustdesk udp'}),
-        dict(base, **{'dst-address': '192.168.11.21', 'protocol': 'tcp', 'dst-port': '80,443',
-                      'comment': 'natloop.lan hairpin_nat web tcp'}),
-    ]
+    # The WAN-bound forwards (*2 in-interface-list=WAN, *4 in-interface=ether1) miss LAN clients: a LAN-side
+    # dstnat for exactly those ports; the web forward (*5, by destination address) already catches them.
+    assert sorted(strip_ids(ours(nat)), key=lambda entry: entry['chain']) == [
+        dict(DSTNAT_BASE, **{'protocol': 'tcp', 'dst-port': '21115-21119', 'to-addresses': '192.168.11.20',
+                             'comment': 'natloop.lan hairpin_nat rustdesk tcp lan-dnat'}),
+        dict(DSTNAT_BASE, **{'protocol': 'udp', 'dst-port': '21116', 'to-addresses': '192.168.11.20',
+                             'comment': 'natloop.lan hairpin_nat rustdesk udp lan-dnat'}),
+    ] + OUR_SRCNAT
+    # Rule order: RouterOS applies the first matching rule of a chain, so the role's rules come first in
+    # dstnat and in srcnat, before the user's (the defconf masquerade, the forwards); the user's keep their order.
+    assert chain_comments(nat, 'dstnat') == ['natloop.lan hairpin_nat rustdesk tcp lan-dnat',
+                                             'natloop.lan hairpin_nat rustdesk udp lan-dnat', '*2', '*4', '*5']
+    assert chain_comments(nat, 'srcnat') == [
+        'natloop.lan hairpin_nat rustdesk tcp', 'natloop.lan hairpin_nat rustdesk udp',
+        'natloop.lan hairpin_nat web tcp', 'defconf: masquerade', 'natloop.lan is not us']
+    assert any(entry[0] == 'move' for entry in runner.routeros()['log'])
 
     again = runner.run(ROLE, routeros_vars(), read_only=True)
     assert again.rc == 0 and again.changed == 0, again
 
-    # Someone edits one of our rules: the next run puts it back and touches nothing else.
+    # Someone edits one of our rules and moves a user rule above ours: the next run repairs both.
     state = runner.routeros()
-    for entry in state['paths']['ip/firewall/nat']:
+    entries = state['paths']['ip/firewall/nat']
+    for entry in entries:
         if entry.get('comment') == 'natloop.lan hairpin_nat web tcp':
             entry['dst-port'] = '8443'
+    entries.insert(0, entries.pop(next(i for i, e in enumerate(entries) if e['.id'] == '*5')))
     with open(runner.routeros_state, 'w') as handle:
         json.dump(state, handle)
     repaired = runner.run(ROLE, routeros_vars())
-    assert repaired.rc == 0 and repaired.changed == 1, repaired
+    assert repaired.rc == 0 and repaired.changed >= 1, repaired
     nat_after = runner.routeros()['paths']['ip/firewall/nat']
-    assert nat_after == nat
+    assert [e for e in nat_after if e['chain'] == 'srcnat'] == [e for e in nat if e['chain'] == 'srcnat']
+    assert chain_comments(nat_after, 'dstnat')[:2] == chain_comments(nat, 'dstnat')[:2]
 
     absent = runner.run(ROLE, routeros_vars(hairpin_nat_state='absent'))
     assert absent.rc == 0, absent
-    assert runner.routeros()['paths']['ip/firewall/nat'] == USER_NAT
+    assert sorted(runner.routeros()['paths']['ip/firewall/nat'], key=lambda e: e['.id']) == USER_NAT
 
     absent_again = runner.run(ROLE, routeros_vars(hairpin_nat_state='absent'), read_only=True)
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again
 
 
+def test_routeros_friendly_forward_gets_no_dstnat(runner):
+    friendly = copy.deepcopy(USER_NAT)
+    for entry in friendly:
+        if entry['.id'] in ('*2', '*4'):
+            entry.pop('in-interface-list', None)
+            entry.pop('in-interface', None)
+            entry['dst-address-type'] = 'local'
+    runner.use_fake_routeros(routeros_state(friendly))
+    run = runner.run(ROLE, routeros_vars())
+    assert run.rc == 0, run
+    nat = runner.routeros()['paths']['ip/firewall/nat']
+    assert strip_ids(ours(nat)) == OUR_SRCNAT
+    assert sorted(theirs(nat), key=lambda entry: entry['.id']) == friendly
+
+
+def test_routeros_dynamic_address_off_matches_public_ip(runner):
+    runner.use_fake_routeros(routeros_state(USER_NAT))
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_lan_dnat_match='public_ip'))
+    assert run.rc == 0, run
+    dstnat = [e for e in ours(runner.routeros()['paths']['ip/firewall/nat']) if e['chain'] == 'dstnat']
+    assert [(e['dst-address'], 'dst-address-type' in e) for e in dstnat] == [('198.51.100.1', False)] * 2
+
+
 def test_routeros_unrestricted_single_rule(runner):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
-    run = runner.run(ROLE, routeros_vars(hairpin_nat_restrict_to_service_ports=False,
+    runner.use_fake_routeros(routeros_state(USER_NAT))
+    run = runner.run(ROLE, routeros_vars(hairpin_nat_restrict_to_service_ports=False, hairpin_nat_lan_dnat='never',
                                          hairpin_nat_routeros_out_interface='bridge'))
     assert run.rc == 0, run
     assert strip_ids(ours(runner.routeros()['paths']['ip/firewall/nat'])) == [
@@ -117,14 +185,14 @@ def test_routeros_unrestricted_single_rule(runner):
 
 @pytest.mark.parametrize('cidr', ['', '192.168.11.0', '192.168.11.0/33', 'lan'])
 def test_bad_lan_cidr_is_rejected(runner, cidr):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    runner.use_fake_routeros(routeros_state(USER_NAT))
     run = runner.run(ROLE, routeros_vars(hairpin_nat_lan_cidr=cidr), read_only=True)
     assert run.rc != 0
     assert any('hairpin_nat_lan_cidr' in (msg or '') for msg in run.failed_msg), run
 
 
 def test_bad_service_ports_are_rejected(runner):
-    runner.use_fake_routeros({'ip/firewall/nat': copy.deepcopy(USER_NAT)})
+    runner.use_fake_routeros(routeros_state(USER_NAT))
     services = [dict(SERVICES[0], ports=[{'proto': 'sctp', 'port': 9}])]
     run = runner.run(ROLE, routeros_vars(hairpin_nat_services=services), read_only=True)
     assert run.rc != 0
@@ -278,3 +346,75 @@ def test_nftables_unrestricted_rule_is_the_lab_rule(runner, netns, tmp_path):
     again = runner.run(ROLE, nft_vars(tmp, hairpin_nat_restrict_to_service_ports=False,
                                       hairpin_nat_lan_cidr='192.168.11.1/24'), wrapper=netns.prefix)
     assert again.rc == 0 and again.changed == 0, again
+
+
+# --- linux_nftables with the forward bound to the WAN (issue 18) ------------------------------------
+
+WAN_RULESET = LAB_RULESET.replace('ip daddr 198.51.100.1 tcp', 'iifname "wan0" tcp').replace(
+    'ip daddr 198.51.100.1 udp', 'iifname "wan0" udp')
+LAN_DNAT = ('ip saddr 192.168.11.0/24 ip daddr != 192.168.11.0/24 fib daddr type local tcp dport 21115-21119 '
+            'counter packets 0 bytes 0 dnat to 192.168.11.20 comment "natloop.lan hairpin_nat rustdesk tcp lan-dnat"')
+
+
+def add_interfaces(netns):
+    for name, peer, address in (('lan0', 'lanp', '192.168.11.1/24'), ('wan0', 'wanp', '198.51.100.1/24')):
+        subprocess.run(netns.prefix + ['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer], check=True)
+        subprocess.run(netns.prefix + ['ip', 'addr', 'add', address, 'dev', name], check=True)
+
+
+@needs_netns
+def test_nftables_wan_bound_forward_gets_lan_dnat(runner, netns, tmp_path):
+    tmp = str(tmp_path)
+    add_interfaces(netns)
+    netns.nft('-f', '-', input=WAN_RULESET)
+    before = netns.ruleset()
+
+    run = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert run.rc == 0, run
+    table = netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+    assert 'type nat hook prerouting priority dstnat - 10; policy accept;' in table
+    assert LAN_DNAT in table
+    assert ('fib daddr type local udp dport 21116 counter packets 0 bytes 0 dnat to 192.168.11.20 '
+            'comment "natloop.lan hairpin_nat rustdesk udp lan-dnat"') in table
+    # No forward for the web service at all: added anyway, and the user is told.
+    assert 'tcp dport { 80, 443 } counter packets 0 bytes 0 dnat to 192.168.11.21' in table
+    assert any('no port forward to 192.168.11.21 found' in w for w in run.warnings), run.warnings
+    plan = run.result('Decide which services need a LAN-side DNAT')
+    assert 'only matches packets from interface wan0, and LAN clients come in on lan0' in plan['decisions'][0]['reason']
+    assert netns.nft('list', 'table', 'ip', 'lab_router').stdout in before
+
+    again = runner.run(ROLE, nft_vars(tmp), wrapper=netns.prefix)
+    assert again.rc == 0 and again.changed == 0, again
+
+    pinned = runner.run(ROLE, nft_vars(tmp, hairpin_nat_lan_dnat_match='public_ip'), wrapper=netns.prefix)
+    assert pinned.rc == 0 and pinned.changed >= 1, pinned
+    assert ('ip saddr 192.168.11.0/24 ip daddr 198.51.100.1 tcp dport 21115-21119 counter packets 0 bytes 0 dnat to '
+            '192.168.11.20') in netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+
+    absent = runner.run(ROLE, nft_vars(tmp, hairpin_nat_state='absent'), wrapper=netns.prefix)
+    assert absent.rc == 0, absent
+    assert netns.ruleset() == before
+
+
+@needs_netns
+@pytest.mark.skipif(not have('iptables-nft-restore'), reason='needs iptables')
+def test_nftables_backend_next_to_an_iptables_forward(runner, netns, tmp_path):
+    tmp = str(tmp_path)
+    add_interfaces(netns)
+    rules = ('*nat\n-A PREROUTING -i wan0 -p tcp -m tcp --dport 21115:21119 -j DNAT --to-destination 192.168.11.20\n'
+             '-A PREROUTING -d 198.51.100.1/32 -p udp -m udp --dport 21116 -j DNAT --to-destination 192.168.11.20\n'
+             'COMMIT\n')
+    subprocess.run(netns.prefix + ['iptables-nft-restore'], input=rules, text=True, check=True)
+    before = netns.ruleset()
+    services = [SERVICES[0]]
+    run = runner.run(ROLE, nft_vars(tmp, hairpin_nat_services=services), wrapper=netns.prefix)
+    assert run.rc == 0, run
+    table = netns.nft('list', 'table', 'ip', 'natloop_hairpin').stdout
+    # TCP is forwarded on the WAN only: LAN-side DNAT; UDP by destination address: none needed.
+    assert LAN_DNAT in table
+    assert 'udp dport 21116 counter packets 0 bytes 0 dnat' not in table
+    assert run.warnings == []
+    absent = runner.run(ROLE, nft_vars(tmp, hairpin_nat_services=services, hairpin_nat_state='absent'),
+                        wrapper=netns.prefix)
+    assert absent.rc == 0, absent
+    assert netns.ruleset() == before

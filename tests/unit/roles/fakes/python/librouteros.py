@@ -159,6 +159,17 @@ class Path(object):
         self._state.save()
 
     def __call__(self, command, *args, **kwargs):
+        if command == 'move':
+            # RouterOS: move the entries `numbers` (in their given order) before `destination`.
+            self._state.write(['move', self._key, kwargs])
+            entries = self._entries()
+            moving = [self._find(entry_id) for entry_id in str(kwargs['numbers']).split(',')]
+            for entry in moving:
+                entries.remove(entry)
+            index = entries.index(self._find(kwargs['destination'])) if kwargs.get('destination') else len(entries)
+            entries[index:index] = moving
+            self._state.save()
+            return iter([])
         raise TrapError('the fake does not implement command %r' % command)
 
 
