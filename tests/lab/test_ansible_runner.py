@@ -72,9 +72,11 @@ def test_site_yml_through_ansible_runner_matches_the_plain_run(lab_expect, tmp_p
     assert (runner.status, runner.rc) == ("successful", 0), runner.stdout.read()[-4000:]
 
     events = list(runner.events)
+    def action(event):
+        return event["event_data"].get("resolved_action", event["event_data"].get("task_action"))
+
     checks = dict((e["event_data"]["host"], e["event_data"]["res"]) for e in events
-                  if e["event"] == "runner_on_ok" and e["event_data"].get("resolved_action",
-                                                                           e["event_data"].get("task_action")) == CHECK_ACTION)
+                  if e["event"] == "runner_on_ok" and action(e) == CHECK_ACTION)
     runner_verdicts = verdicts_from_results(checks)
     recap = [e for e in events if e["event"] == "playbook_on_stats"][-1]["event_data"]
 
