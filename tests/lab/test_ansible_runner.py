@@ -72,6 +72,7 @@ def test_site_yml_through_ansible_runner_matches_the_plain_run(lab_expect, tmp_p
     assert (runner.status, runner.rc) == ("successful", 0), runner.stdout.read()[-4000:]
 
     events = list(runner.events)
+
     def action(event):
         return event["event_data"].get("resolved_action", event["event_data"].get("task_action"))
 
