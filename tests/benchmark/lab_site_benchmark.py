@@ -125,8 +125,8 @@ def pihole_startup(cap):
     proc = subprocess.run(["docker", "exec", "-i", "natloop-lab-server", "python3", "-", image, str(cap)],
                           input=probe, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit("pihole_startup_probe.py failed (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout,
-                                                                               proc.stderr[-2000:]))
+        raise SystemExit("pihole_startup_probe.py failed (rc %d):\n%s\n%s"
+                         % (proc.returncode, proc.stdout, proc.stderr[-2000:]))
     print("\n| case | API up s | DNS answering s |")
     print("|---|---|---|")
     for line in proc.stdout.splitlines():
