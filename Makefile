@@ -136,9 +136,9 @@ benchmark-lab: images link
 clean: lab-down
 	rm -rf .build .cache
 
-# The image cache (debootstrap base, lab and stand-in images) that make test otherwise reuses.
+# The image cache (debootstrap base, lab, stand-in and real-parts Pi-hole images) that make test otherwise reuses.
 clean-images:
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^natloop-(lab|standin)/' | xargs -r docker rmi
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^natloop-(lab|standin|peer)/' | xargs -r docker rmi
 
 # The execution environment's build context (AWX/AAP): the collection tarball, then
 # ansible-builder create. Building the image needs a registry, which this machine lacks.

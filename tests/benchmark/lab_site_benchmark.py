@@ -6,7 +6,7 @@
 Run from the repository root with the venv, Docker running and the lab images built
 (``make images``); takes a few minutes:
 
-    python tests/benchmark/lab_site_benchmark.py [--runs 2] [--scenario split_dns_adguard]
+    python tests/benchmark/lab_site_benchmark.py [--runs 2] [--scenario split_dns_adguard] [--pihole-cap 150]
 
 sites_benchmark.py skips the DNS server's deployment (its stand-ins run as plain processes), so
 its first run does hardly more than its no-op. Here every first run starts from a fresh lab
@@ -19,6 +19,13 @@ loaded; a real first run also pulls the image.
 
 Prints wall and CPU seconds per run and per play; figures are printed, never asserted. Takes the
 lab lock (/tmp/natloop-lab.lock) like make lab-up, and leaves the lab down.
+
+Then the start-up of the Pi-hole image the lab's Pi-hole scenarios run (natloop-peer/pihole:real,
+docker-pi-hole's start scripts with the real FTL, when scripts/build-images.sh built it): on a
+fresh lab with that image loaded, pihole_startup_probe.py starts it on the lab server and prints
+the seconds from container start to API up and to DNS answering, for the role's container resolver
+(its upstream), a restart, a resolver that refuses, and the bootstrap trap (Docker's default: the
+host's resolver, which is this Pi-hole), each capped at --pihole-cap seconds.
 """
 
 import argparse
@@ -57,13 +64,20 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def playbook(name, scenario, json_output=False):
+PIHOLE_INVENTORY = os.path.join("molecule", "_shared", "pihole_image") + "/"
+
+
+def playbook(name, scenario, json_output=False, inventories=None):
     """Run one playbook on the lab and scenario inventories: (wall s, CPU s, parsed JSON output or None)."""
     env = _env()
     if json_output:
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", "inventory/lab/",
-            "-i", os.path.join("molecule", scenario, "inventory") + "/", name]
+    if inventories is None:
+        inventories = [os.path.join("molecule", scenario, "inventory") + "/"]
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", "inventory/lab/"]
+    for inventory in inventories:
+        argv += ["-i", inventory]
+    argv.append(name)
     before, started = _children_cpu(), time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, _children_cpu() - before
@@ -92,11 +106,43 @@ def changed_hosts(data):
     return sorted(host for host, stats in data["stats"].items() if stats["changed"])
 
 
+def pihole_startup(cap):
+    """Start-up of the lab's Pi-hole image on a fresh lab; prints a table. Leaves the lab up."""
+    image = subprocess.run(
+        [os.path.join(BIN, "ansible"), "-i", "inventory/lab/", "-i", PIHOLE_INVENTORY, "localhost", "-m",
+         "ansible.builtin.debug", "-a", "msg={{ natloop_lab_pihole_image }}"],
+        cwd=REPO, env=_env(), capture_output=True, text=True, check=True).stdout
+    image = image.split('"msg": "', 1)[1].split('"', 1)[0]
+    print("\nPi-hole start-up, image %s in the lab server's Docker engine (each case capped at %d s):" % (image, cap))
+    if not image.startswith("natloop-peer/"):
+        print("skipped: the real-parts image was not built (scripts/build-images.sh says why); the stand-in starts "
+              "in about a second.")
+        return
+    playbook("lab/lab_down.yml", None, inventories=[PIHOLE_INVENTORY])
+    playbook(os.path.join("molecule", "pihole", "create.yml"), None, inventories=[PIHOLE_INVENTORY])
+    with open(os.path.join(REPO, "tests", "benchmark", "pihole_startup_probe.py"), encoding="utf-8") as handle:
+        probe = handle.read()
+    proc = subprocess.run(["docker", "exec", "-i", "natloop-lab-server", "python3", "-", image, str(cap)],
+                          input=probe, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit("pihole_startup_probe.py failed (rc %d):\n%s\n%s"
+                         % (proc.returncode, proc.stdout, proc.stderr[-2000:]))
+    print("\n| case | API up s | DNS answering s |")
+    print("|---|---|---|")
+    for line in proc.stdout.splitlines():
+        row = json.loads(line)
+        print("| %s | %s | %s |" % (row["case"], *[
+            "%.1f" % row[key] if row[key] is not None else "> %d (not up)" % row["cap"] for key in ("api", "dns")]))
+    print("Seconds from the container's State.StartedAt, polled every 0.2 s from the lab server.")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=2, help="fresh labs to measure (each: first run + no-op)")
     parser.add_argument("--scenario", default="split_dns_adguard",
                         help="molecule scenario whose inventory and create playbook to use")
+    parser.add_argument("--pihole-cap", type=int, default=150,
+                        help="seconds to wait for each Pi-hole start-up case (0: skip the Pi-hole start-up)")
     args = parser.parse_args(argv)
     create = os.path.join("molecule", args.scenario, "create.yml")
     load = os.getloadavg()[0]
@@ -109,6 +155,8 @@ def main(argv=None):
         fcntl.flock(lock, fcntl.LOCK_EX)
         rows = []
         try:
+            if args.pihole_cap > 0:
+                pihole_startup(args.pihole_cap)
             for run in range(1, args.runs + 1):
                 playbook("lab/lab_down.yml", args.scenario)
                 playbook(create, args.scenario)
@@ -120,6 +168,8 @@ def main(argv=None):
                                              changed_hosts(noop[2]) or "nothing"), flush=True)
         finally:
             playbook("lab/lab_down.yml", args.scenario)
+    if not rows:
+        return 0
     print("\n| play | first run s | no-op s |")
     print("|---|---|---|")
     last_first, last_noop = rows[-1][1][2], rows[-1][2][2]

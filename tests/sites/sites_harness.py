@@ -10,7 +10,7 @@ Shared by tests/sites/test_many_sites.py and tests/benchmark/sites_benchmark.py.
 * one stand-in DNS server *process* per site on 127.0.0.1 with ephemeral DNS and HTTP ports
   (AdGuard Home stand-in for even site numbers, Pi-hole stand-in for odd ones; stand-ins for
   tests, NOT the real servers); their upstream is one fake upstream DNS server on loopback
-  (``FakeUpstream``, in this process) that knows ``upstream.natloop.test``, the ordinary name the
+  (``FakeUpstream``, in this process) that knows ``upstream.example.com``, the ordinary name the
   router layer asks every server before handing it out; a site built with
   ``dead_upstream=True`` gets the dead port 127.0.0.1:9 instead;
 * an inventory with, per site, a group ``siteNN`` holding a ``dns_servers`` host, a ``routers``
@@ -65,7 +65,7 @@ LOOPBACK = "127.0.0.1"
 # Nothing listens here: a site whose server cannot resolve ordinary names forwards to it.
 DEAD_UPSTREAM = "127.0.0.1:9"
 # The ordinary name the fake upstream answers; the router layer asks each server for it.
-UPSTREAM_NAME = "upstream.natloop.test"
+UPSTREAM_NAME = "upstream.example.com"
 DNSMASQ = "dnsmasq"
 HOSTS_BASE = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
 HOSTS_MARKER = "# {mark} natloop.lan managed block"
