@@ -59,7 +59,7 @@ done
 # otherwise. Its context is the peers folder (the Dockerfile takes ../pihole-ftl/pihole-FTL); only
 # the two folders it reads are copied, so nothing else there is sent to Docker or hashed.
 # In a git worktree the peer sits next to the main checkout instead.
-peer=${NATLOOP_PIHOLE_IMAGE_DIR:-$here/../shared/peers/pihole-image}
+peer=${NATLOOP_PIHOLE_IMAGE_DIR:-${NATLOOP_PEERS:-$here/../shared/peers}/pihole-image}
 if [ -z "${NATLOOP_PIHOLE_IMAGE_DIR:-}" ] && [ ! -d "$peer" ]; then
   common=$(git -C "$here" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
   [ -n "$common" ] && [ -d "$(dirname "$common")/../shared/peers/pihole-image" ] \
