@@ -33,7 +33,7 @@ class DnsAnswer(object):
 
 
 def split_host_port(address, default_port=53):
-    """'192.0.2.1' / '192.0.2.1:5335' / '[2001:db8::1]:53' / '2001:db8::1' / 'pi.lan:53' -> (host, port)."""
+    """'198.51.100.151' / '198.51.100.151:5335' / '[2001:db8::1]:53' / '2001:db8::1' / 'pi.lan:53' -> (host, port)."""
     address = address.strip()
     if address.startswith('['):
         host, rest = address[1:].partition(']')[::2]

@@ -364,9 +364,9 @@ def test_a_dns_server_that_never_answers_the_change_fails_the_task_and_names_the
     server = FakePihole(cnames=['www.lan,old.lan'], restart_downtime=0)
     server.dns_answer = lambda name, rtype, answer_class: answer_class('NOERROR', [(name, 'CNAME', 'old.lan')])
     result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan'],
-                                                 dns_address='192.0.2.53:5353', restart_timeout=3))
+                                                 dns_address='198.51.100.153:5353', restart_timeout=3))
     assert result['failed'] is True
-    assert "DNS server at 192.0.2.53:5353 did not answer www.lan CNAME with new.lan within 3 s" in result['msg']
+    assert "DNS server at 198.51.100.153:5353 did not answer www.lan CNAME with new.lan within 3 s" in result['msg']
     assert 'it answered NOERROR old.lan' in result['msg'] and 'set dns_address' in result['msg']
     assert server.sessions == {}
 
