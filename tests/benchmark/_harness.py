@@ -10,6 +10,7 @@
 * ``RequestLog``: counts the HTTP requests an in-process stand-in server answers, by wrapping
   the server object's ``handle_http`` (the files under tests/standins stay untouched).
 * ``markdown_table``: plain-text tables that are also valid Markdown.
+* ``lab_env``: the environment of the lab benchmarks' ansible-playbook runs.
 """
 
 import datetime
@@ -54,6 +55,22 @@ def ansible_env(extra=None):
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
     })
     env.update(extra or {})
+    return env
+
+
+def lab_env():
+    """Environment for ansible-playbook on the lab (text output): this tree's collections, no Galaxy,
+    this Python's tools first on PATH, the verify layer's reports in a temporary directory."""
+    env = dict(os.environ)
+    env.update({
+        'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
+        'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.collections'),
+        'ANSIBLE_GALAXY_SERVER': 'http://127.0.0.1:9',
+        'ANSIBLE_PIPELINING': '1',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'NATLOOP_REPORT_DIR': '/tmp/natloop-lab-benchmark-reports',
+    })
     return env
 
 

@@ -32,6 +32,8 @@ import subprocess
 import sys
 import time
 
+import _harness as harness  # pylint: disable=import-error
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 LAB_LOCK = "/tmp/natloop-lab.lock"
@@ -57,25 +59,11 @@ while not os.path.exists(stop) and time.time() < deadline:
 """
 
 
-def _env():
-    env = dict(os.environ)
-    env.update({
-        "PATH": BIN + os.pathsep + env.get("PATH", ""),
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
-        "ANSIBLE_GALAXY_SERVER": "http://127.0.0.1:9",
-        "ANSIBLE_PIPELINING": "1",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "NATLOOP_REPORT_DIR": "/tmp/natloop-lab-benchmark-reports",
-    })
-    return env
-
-
 def playbook(name, scenario, *extra):
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", "inventory/lab/",
             "-i", os.path.join("molecule", scenario, "inventory") + "/", name] + list(extra)
     started = time.monotonic()
-    proc = subprocess.run(argv, cwd=REPO, env=_env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=REPO, env=harness.lab_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit("%s failed (rc %d):\n%s\n%s" % (" ".join(argv), proc.returncode, proc.stdout[-4000:],
                                                          proc.stderr[-2000:]))
@@ -112,7 +100,7 @@ def main(argv=None):
     with open(LAB_LOCK, "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         # The :lab image tags are shared between checkouts: tag this checkout's images, inside the lock.
-        subprocess.run([os.path.join(REPO, "scripts", "build-images.sh")], cwd=REPO, env=_env(), check=True,
+        subprocess.run([os.path.join(REPO, "scripts", "build-images.sh")], cwd=REPO, env=harness.lab_env(), check=True,
                        stdout=subprocess.DEVNULL)
         try:
             playbook("lab/lab_down.yml", args.scenario)

@@ -39,24 +39,12 @@ import subprocess
 import sys
 import time
 
+import _harness as harness  # pylint: disable=import-error
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 LAB_LOCK = "/tmp/natloop-lab.lock"
 NOOP_TARGET = 0.35
-
-
-def _env():
-    env = dict(os.environ)
-    env.update({
-        "PATH": BIN + os.pathsep + env.get("PATH", ""),
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
-        "ANSIBLE_GALAXY_SERVER": "http://127.0.0.1:9",
-        "ANSIBLE_PIPELINING": "1",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "NATLOOP_REPORT_DIR": "/tmp/natloop-lab-benchmark-reports",
-    })
-    return env
 
 
 def _children_cpu():
@@ -69,7 +57,7 @@ PIHOLE_INVENTORY = os.path.join("molecule", "_shared", "pihole_image") + "/"
 
 def playbook(name, scenario, json_output=False, inventories=None):
     """Run one playbook on the lab and scenario inventories: (wall s, CPU s, parsed JSON output or None)."""
-    env = _env()
+    env = harness.lab_env()
     if json_output:
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     if inventories is None:
@@ -111,7 +99,7 @@ def pihole_startup(cap):
     image = subprocess.run(
         [os.path.join(BIN, "ansible"), "-i", "inventory/lab/", "-i", PIHOLE_INVENTORY, "localhost", "-m",
          "ansible.builtin.debug", "-a", "msg={{ natloop_lab_pihole_image }}"],
-        cwd=REPO, env=_env(), capture_output=True, text=True, check=True).stdout
+        cwd=REPO, env=harness.lab_env(), capture_output=True, text=True, check=True).stdout
     image = image.split('"msg": "', 1)[1].split('"', 1)[0]
     print("\nPi-hole start-up, image %s in the lab server's Docker engine (each case capped at %d s):" % (image, cap))
     if not image.startswith("natloop-peer/"):

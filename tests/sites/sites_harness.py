@@ -458,13 +458,20 @@ class SitesLab:
                         "ANSIBLE_CACHE_PLUGIN_CONNECTION": self.fact_cache})
         return env
 
-    def run(self, extra_args=()):
-        """Run site.yml over every site once; skipped: verify (no network behind the sites), deployment."""
-        argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory, SITE_PLAYBOOK, "--forks", str(self.forks),
-                "--skip-tags", ",".join(("verify",) + DEPLOY_TAGS)] + list(extra_args)
+    def run(self, extra_args=(), playbook=SITE_PLAYBOOK, env=None):
+        """Run site.yml over every site once; skipped: verify (no network behind the sites), deployment.
+
+        ``playbook``: another playbook over the same inventory, forks and settings (the benchmark's
+        floor); ``env``: extra environment variables.
+        """
+        argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory, playbook, "--forks", str(self.forks)]
+        if playbook == SITE_PLAYBOOK:
+            argv += ["--skip-tags", ",".join(("verify",) + DEPLOY_TAGS)]
+        argv += list(extra_args)
         before = _children_cpu()
         started = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, env=self.env(), cwd=self.root, check=False)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=dict(self.env(), **(env or {})),
+                              cwd=self.root, check=False)
         return PlaybookRun(argv, proc, time.monotonic() - started, _children_cpu() - before)
 
     def problems(self):
