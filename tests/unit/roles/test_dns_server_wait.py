@@ -82,19 +82,48 @@ def test_a_restarted_server_is_polled_over_http(runner, adguard_standin, restart
     assert requests == [('GET', '/control/status')]
 
 
+def start_after_first_question(server, dns_port, timeout=120.0):
+    """Hold the DNS port, swallow the first question unanswered, then start ``server``.
+
+    The server comes up only once the role has asked and got no answer, however long
+    ansible-playbook takes to get there (a fixed timer raced its start-up on a loaded machine:
+    the server was up before the first question, one attempt, no HTTP wait). Returns
+    (thread, state); state['question'] is False when no question came within ``timeout``.
+    """
+    state = {'question': False}
+    gate = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    gate.bind((STANDIN_HOST, dns_port))
+    gate.settimeout(timeout)
+
+    def run():
+        try:
+            gate.recvfrom(4096)
+            state['question'] = True
+        except socket.timeout:
+            return
+        finally:
+            gate.close()
+        server.start()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, state
+
+
 def test_a_starting_server_is_waited_for_then_polled_over_http(runner, adguard_standin_factory):
     handle = adguard_standin_factory(start=False)
     web_port, dns_port = free_port(), free_port()
     handle.server.web_port_override = web_port
     handle.server.dns_port_override = dns_port
     requests = count_http(handle)
-    # Comes up while the first DNS questions go unanswered.
-    starter = threading.Timer(2.5, handle.server.start)
-    starter.start()
+    # Comes up after the first DNS question went unanswered.
+    starter, state = start_after_first_question(handle.server, dns_port)
     try:
         run = runner.run(ROLE, wait_vars(web_port, dns_port), tasks_from='wait.yml')
     finally:
-        starter.join()
+        # The question came during the run, and the server starts right after it.
+        starter.join(10)
+    assert state['question'], 'the role never asked the DNS port'
     assert run.rc == 0, run
     assert run.result('Wait for a DNS answer')['attempts'] > 1
     assert requests == [('GET', '/control/status')]
