@@ -33,12 +33,12 @@ export NATLOOP_OPENWRT_PEER
 # DNS-server roles on their own (port conflicts, wrong password).
 MOLECULE_SCENARIOS ?= lab hairpin hairpin_wan hosts split_dns_adguard split_dns_pihole adguard_home pihole
 
-.PHONY: matrix ee-context help bootstrap link images lint sanity unit conformance-real integration integration-real-ftl molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
+.PHONY: docs-lint matrix ee-context help bootstrap link images lint sanity unit conformance-real integration integration-real-ftl molecule test demo lab-up lab-down clean clean-images benchmark benchmark-lab
 
 help:
 	@echo "make test   - lint, sanity, unit tests, molecule scenarios (what CI runs)"
 	@echo "make demo   - bring up the lab, run site.yml on it, print per-client reachability"
-	@echo "make unit | conformance-real | matrix | lint | sanity | integration | integration-real-ftl | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab | ee-context"
+	@echo "make unit | conformance-real | matrix | lint | docs-lint | sanity | integration | integration-real-ftl | molecule [MOLECULE_SCENARIOS='lab'] | lab-up | lab-down | benchmark | benchmark-lab | ee-context"
 
 bootstrap:
 	scripts/bootstrap-host.sh
@@ -54,6 +54,13 @@ lint: bootstrap link
 	@# ansible-lint prefers an installed copy of this collection over the tree it lints.
 	@rm -rf $(HOME)/.ansible/collections/ansible_collections/natloop/lan
 	cd $(ROOT) && ansible-lint --profile production
+	$(MAKE) --no-print-directory docs-lint
+
+# antsibull-docs's docsite linter: the collection's docs, and (--plugin-docs) every plugin's and
+# role's documentation as the Ansible docsite renders it (markup, references, schema).
+ANTSIBULL_DOCS ?= antsibull-docs
+docs-lint: link
+	$(ANTSIBULL_DOCS) lint-collection-docs --plugin-docs $(COLL_PATH)/ansible_collections/natloop/lan
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>: sync a copy there.
 sanity: bootstrap link
