@@ -44,12 +44,27 @@ def split_host_port(address, default_port=53):
     return address, default_port
 
 
+# The same wire format as roles/_dns_server/files/natloop_dns_probe.py (encode_name, build_query),
+# which is shipped to hosts on its own and cannot import this file: the unit test
+# tests/unit/plugins/module_utils/test_dns_wire_probe.py proves both encode every question alike.
 def _encode_name(name):
     out = b''
     for label in name.rstrip('.').split('.'):
-        raw = label.encode('ascii')
+        if not label:
+            continue                            # 'a..b' has no empty label on the wire
+        try:
+            raw = label.encode('ascii')
+        except UnicodeError:
+            raw = label.encode('idna')          # an internationalised label: its xn-- form
+        if len(raw) > 63:
+            raise ValueError('label too long in %r' % name)
         out += struct.pack('B', len(raw)) + raw
     return out + b'\0'
+
+
+def build_query(name, rtype, query_id):
+    """One question (recursion desired) as a DNS message."""
+    return struct.pack('>HHHHHH', query_id, 0x0100, 1, 0, 0, 0) + _encode_name(name) + struct.pack('>HH', TYPES[rtype], 1)
 
 
 def _read_name(packet, offset):
@@ -103,7 +118,7 @@ def query(address, name, rtype='A', timeout=1.0):
     """
     host, port = split_host_port(address)
     query_id = struct.unpack('>H', os.urandom(2))[0]
-    packet = struct.pack('>HHHHHH', query_id, 0x0100, 1, 0, 0, 0) + _encode_name(name) + struct.pack('>HH', TYPES[rtype], 1)
+    packet = build_query(name, rtype, query_id)
     infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
     family, sockaddr = infos[0][0], infos[0][4]
     sock = socket.socket(family, socket.SOCK_DGRAM)
