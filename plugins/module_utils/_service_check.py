@@ -20,24 +20,39 @@ import os
 import re
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 try:
     import dns.exception
     import dns.message
     import dns.query
+    import dns.rcode
     import dns.rdatatype
+    import dns.rdtypes.svcbbase
     HAS_DNSPYTHON = True
 except ImportError:  # only needed to ask a specific DNS server
     HAS_DNSPYTHON = False
 
 VERDICTS = ("ok", "hairpin_missing", "dns_not_split", "public_secondary_dns", "ipv6_bypass",
-            "stale_hosts_entry", "service_down")
+            "stale_hosts_entry", "service_down", "ipv6_dns_bypass", "https_record_bypass", "rebind_blocked")
+# Client-wide findings: warnings, never a verdict (they matter to browsers and OS resolvers, not to
+# every client program: the RustDesk client resolves with plain A/AAAA queries).
+FINDINGS = ("doh_canary_missing", "private_relay_canary_missing", "ddr_redirect")
+# Names whose answer tells browsers and systems whether to leave the network's resolver:
+# Firefox's DoH canary, Apple's Private Relay canaries, and DDR (RFC 9462).
+CANARIES = (("use-application-dns.net", "A"), ("mask.icloud.com", "A"), ("mask-h2.icloud.com", "A"),
+            ("_dns.resolver.arpa", "SVCB"))
 DEFAULT_LAN_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
 DEFAULT_LEASE_GLOBS = ("/var/lib/dhcp/*.leases", "/var/lib/dhclient/*.lease*", "/var/lib/NetworkManager/*.lease",
                        "/run/systemd/netif/leases/*")
 # systemd-resolved's stub only forwards; its real upstreams are listed here.
 RESOLVED_UPSTREAM_FILE = "/run/systemd/resolve/resolv.conf"
+# Where Linux clients keep the IPv6 resolvers they learnt from the router: rdnssd (RA RDNSS),
+# dhclient -6 and NetworkManager's dhclient (DHCPv6 option 23), systemd-networkd's per-link state
+# (RA RDNSS and DHCPv6 alike).
+DEFAULT_IPV6_DNS_FILES = ("/run/rdnssd/resolv.conf", "/var/lib/dhcp/dhclient6*.leases",
+                          "/var/lib/dhclient/dhclient6*.lease*", "/var/lib/NetworkManager/dhclient6-*.lease",
+                          "/run/systemd/netif/links/*")
 
 
 def expand_ports(ports):
@@ -104,15 +119,78 @@ def _mtime(path):
         return 0
 
 
-def client_dns(resolv_conf, lease_globs):
+def _is_ipv6(address):
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).version == 6
+    except ValueError:
+        return False
+
+
+def _ipv6_source(path, text):
+    if "rdnssd" in path:
+        return "RA RDNSS (rdnssd, %s)" % path
+    if "/netif/links/" in path:
+        return "RA RDNSS or DHCPv6 (systemd-networkd, %s)" % path
+    if "dhcp6." in text or "dhclient6" in path:
+        return "DHCPv6 lease %s" % path
+    return path
+
+
+def read_ipv6_dns(file_globs):
+    """IPv6 resolvers the client learnt from the router: [{file, source, servers}] per file that names any."""
+    found = []
+    for pattern in file_globs:
+        for path in sorted(glob.glob(pattern)):
+            try:
+                with open(path) as handle:
+                    text = handle.read()
+            except (IOError, OSError):
+                continue
+            servers = [line.split()[1] for line in text.splitlines()
+                       if line.strip().startswith("nameserver") and len(line.split()) > 1]
+            # dhclient -6: "option dhcp6.name-servers a, b;" per lease block, the last block is the newest.
+            leases = re.findall(r"option dhcp6\.name-servers ([^;]+);", text)
+            if leases:
+                servers += [s.strip() for s in leases[-1].split(",")]
+            # systemd-networkd link state: DNS=a b (every resolver of the link, RA and DHCPv6 included).
+            links = re.findall(r"^DNS=(.+)$", text, re.M)
+            if links:
+                servers += links[-1].split()
+            servers = _unique(s for s in servers if _is_ipv6(s))
+            if servers:
+                found.append({"file": path, "source": _ipv6_source(path, text), "servers": servers})
+    return found
+
+
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def client_dns(resolv_conf, lease_globs, ipv6_dns_files=()):
+    """The resolvers this client uses, and every IPv6 resolver the network offers it."""
     configured = read_nameservers(resolv_conf)
     effective = configured
+    effective_source = resolv_conf
     if configured and all(_is_loopback(s) for s in configured):
         upstream = read_nameservers(RESOLVED_UPSTREAM_FILE)
-        effective = upstream or configured
+        if upstream:
+            effective, effective_source = upstream, "systemd-resolved (%s)" % RESOLVED_UPSTREAM_FILE
     lease = read_lease_dns(lease_globs)
+    ipv6 = read_ipv6_dns(ipv6_dns_files)
+    sources = {}
+    for server in effective:
+        sources.setdefault(server, []).append(effective_source)
+    for entry in ipv6:
+        for server in entry["servers"]:
+            sources.setdefault(server, []).append(entry["source"])
+    resolvers = [{"server": server, "sources": sources[server]}
+                 for server in _unique(list(effective) + [s for e in ipv6 for s in e["servers"]])]
     return {"resolv_conf": configured, "effective": effective, "dhcp_lease": lease["servers"],
-            "dhcp_lease_file": lease["file"]}
+            "dhcp_lease_file": lease["file"], "ipv6": ipv6, "resolvers": resolvers}
 
 
 def hosts_file_addresses(path, domain):
@@ -173,6 +251,52 @@ def resolve_via(server, domain, timeout):
     return result
 
 
+def query(server, name, rdtype, timeout):
+    """Ask one DNS server one question (UDP, then TCP if truncated).
+
+    Returns {rcode, addresses (A/AAAA values of the asked type), records (HTTPS/SVCB:
+    priority, target, ipv4hint, ipv6hint, alpn), error}; error is set when there was no answer.
+    """
+    if not HAS_DNSPYTHON:
+        raise DnspythonMissing()
+    host, port = split_host_port(server)
+    result = {"rcode": None, "addresses": [], "records": [], "error": None}
+    started = time.monotonic()
+    message = dns.message.make_query(name, rdtype)
+    try:
+        response = dns.query.udp(message, host, port=port, timeout=timeout)
+        if response.flags & 0x0200:  # TC: the answer did not fit, ask again over TCP in the time left
+            response = dns.query.tcp(message, host, port=port,
+                                     timeout=max(0.1, timeout - (time.monotonic() - started)))
+    except (dns.exception.DNSException, OSError) as exc:
+        result["error"] = "%s %s query to %s failed: %s" % (name, rdtype, server, exc or type(exc).__name__)
+        return result
+    result["rcode"] = dns.rcode.to_text(response.rcode())
+    wanted = dns.rdatatype.from_text(rdtype)
+    for rrset in response.answer:
+        if rrset.rdtype != wanted:
+            continue  # the CNAME chain in front of the answer
+        for rdata in rrset:
+            if rdtype in ("A", "AAAA"):
+                result["addresses"] = _unique(result["addresses"] + [rdata.to_text()])
+            else:
+                result["records"].append(svcb_record(rdata))
+    return result
+
+
+def svcb_record(rdata):
+    """An HTTPS/SVCB rdata as plain data: the fields that decide where a client connects."""
+    record = {"priority": rdata.priority, "target": rdata.target.to_text(), "ipv4hint": [], "ipv6hint": [],
+              "alpn": []}
+    for key, value in rdata.params.items():
+        key_name = dns.rdtypes.svcbbase.ParamKey.to_text(key)
+        if key_name in ("ipv4hint", "ipv6hint"):
+            record[key_name] = [str(a) for a in value.addresses]
+        elif key_name == "alpn":
+            record["alpn"] = [a.decode("ascii", "replace") for a in value.ids]
+    return record
+
+
 def _error_result(exc):
     if isinstance(exc, socket.timeout):
         return "timeout"
@@ -228,8 +352,39 @@ class Network:
     def resolve_via(self, server, domain):
         return resolve_via(server, domain, self.timeout)
 
+    def query(self, server, name, rdtype, timeout=None):
+        return query(server, name, rdtype, self.timeout if timeout is None else timeout)
+
     def probe(self, address, proto, port):
         return probe(address, proto, port, self.timeout, self.udp_payload)
+
+
+def ask_resolvers(network, servers, questions, timeout):
+    """Every (server, name, type) question side by side; the whole batch takes one timeout at most.
+
+    Returns {(server, name, type): query result}; a question without an answer in time gets an error.
+    """
+    jobs = [(server, name, rdtype) for server in servers for name, rdtype in questions]
+    if not jobs:
+        return {}
+    answers = {}
+    pool = ThreadPoolExecutor(max_workers=min(64, len(jobs)))
+    try:
+        futures = dict((pool.submit(network.query, server, name, rdtype, timeout), (server, name, rdtype))
+                       for server, name, rdtype in jobs)
+        done, _pending = wait(futures, timeout=timeout + 0.5)
+        for future, job in futures.items():
+            if future in done and future.exception() is None:
+                answers[job] = future.result()
+            elif future in done and isinstance(future.exception(), DnspythonMissing):
+                raise DnspythonMissing()
+            else:
+                answers[job] = {"rcode": None, "addresses": [], "records": [],
+                                "error": "%s %s query to %s: %s" % (job[1], job[2], job[0], future.exception()
+                                                                    if future in done else "no answer in time")}
+    finally:
+        pool.shutdown(wait=False)
+    return answers
 
 
 def in_networks(address, networks):
@@ -247,7 +402,29 @@ def _is_loopback(address):
         return False
 
 
-def check_service(service, network, dns_info, dns_servers, lan_networks, targets, hosts_file):
+def _host(server):
+    return split_host_port(server)[0]
+
+
+def _describe(server, view):
+    return "%s (%s)" % (server, ", ".join(view.get("sources") or ["the client's resolver"]))
+
+
+def resolver_views(domain, resolvers, answers):
+    """What each resolver of the client answered for the name: A, AAAA, HTTPS, the A rcode."""
+    views = {}
+    for entry in resolvers:
+        server = entry["server"]
+        a, aaaa, https = (answers.get((server, domain, t)) for t in ("A", "AAAA", "HTTPS"))
+        if a is None:
+            continue
+        views[server] = {"sources": entry["sources"], "A": a["addresses"], "AAAA": (aaaa or {}).get("addresses", []),
+                         "HTTPS": (https or {}).get("records", []), "rcode": a["rcode"],
+                         "error": a["error"] or (aaaa or {}).get("error")}
+    return views
+
+
+def check_service(service, network, dns_info, dns_servers, lan_networks, targets, hosts_file, answers=None):
     """Resolve and probe one service from this client, and say what is wrong if anything is."""
     domain = service["domain"]
     lan_ips = [ip for ip in (service.get("lan_ipv4"), service.get("lan_ipv6")) if ip]
@@ -279,68 +456,208 @@ def check_service(service, network, dns_info, dns_servers, lan_networks, targets
     result = {
         "name": service.get("name", domain), "domain": domain, "resolved": {"system": system, "servers": via},
         "public_resolvers": via_public, "hosts_file": hosts_file_addresses(hosts_file, domain),
+        "client_resolvers": resolver_views(domain, dns_info.get("resolvers", []), answers or {}),
         "probes": probes, "reachable_by_name": all_ok("name"),
     }
-    result["verdict"], result["reason"] = classify(
-        service, result, lan_ips, probes_ok=dict((t, all_ok(t)) for t in targets),
-        lan_networks=lan_networks)
+    result["problems"] = find_problems(
+        service, result, lan_ips, probes_ok=dict((t, all_ok(t)) for t in targets), lan_networks=lan_networks,
+        dns_servers=dns_servers)
+    result["verdict"], result["reason"] = (result["problems"][0]["verdict"], result["problems"][0]["reason"]) \
+        if result["problems"] else ("ok", "%s reaches the service" % domain)
     return result
 
 
-def classify(service, result, lan_ips, probes_ok, lan_networks):
-    """Pick the one verdict that tells a person which fix this client needs, and why."""
+def classify(service, result, lan_ips, probes_ok, lan_networks, dns_servers=()):
+    """The one verdict that tells a person which fix this client needs first, and why."""
+    problems = find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers)
+    if problems:
+        return problems[0]["verdict"], problems[0]["reason"]
+    return "ok", "%s reaches the service" % result["domain"]
+
+
+ROUTER_IPV6_FIX = ("have the router advertise the split-DNS servers over IPv6 (natloop.lan.router_dhcp_dns with "
+                   "router_dhcp_dns_ipv6: true and router_dhcp_dns_servers_ipv6: [their IPv6 addresses]), or no IPv6 "
+                   "resolver at all (router_dhcp_dns_servers_ipv6: [])")
+LOCAL_NAMES_FIX = ("make the published names local on the split-DNS server (pihole_local_names / "
+                   "adguard_home_local_names: true), so it answers no AAAA or HTTPS record from upstream for them")
+REBIND_FIX = ("add per-name rebind exceptions on the forwarder (router_dhcp_dns_rebind_exceptions: true: dnsmasq "
+              "rebind-domain-ok, OpenWrt rebind_domain), or hand out the split-DNS server itself")
+
+
+def _rebind_blocked(domain, views, split_hosts, split_lan, lan_ips):
+    blocked = [(s, v) for s, v in views.items() if _host(s) not in split_hosts and v["error"] is None
+               and not set(v["A"] + v["AAAA"])]
+    if not blocked or not split_lan:
+        return None
+    return "%s give(s) no address for %s (%s) while the split-DNS server(s) %s answer %s: a forwarder drops " \
+        "private answers (DNS rebind protection: dnsmasq stop-dns-rebind, OpenWrt rebind_protection) or does not " \
+        "forward the name; fix: %s" % (
+            ", ".join(_describe(s, v) for s, v in blocked), domain,
+            ", ".join(sorted(set(v["rcode"] + (" (empty)" if v["rcode"] == "NOERROR" else "") for _s, v in blocked))),
+            ", ".join(split_lan), ", ".join(lan_ips), REBIND_FIX)
+
+
+def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers=()):
+    """Every failure verdict that applies, most useful first: [{verdict, reason}] (empty: ok).
+
+    Order: the service itself (service_down), the hosts file (stale_hosts_entry), no address at all
+    (rebind_blocked, else dns_not_split), then the DNS leaks that send the name elsewhere: the
+    client's own IPv6 resolver (ipv6_dns_bypass) before a public AAAA (ipv6_bypass) and public HTTPS
+    hints (https_record_bypass), then the reason the name fails today (dns_not_split /
+    hairpin_missing) or, when it works, the resolvers that break it at random (public_secondary_dns,
+    rebind_blocked on a secondary resolver).
+    """
     domain = result["domain"]
     system = result["resolved"]["system"]
     public_ip = service.get("public_ip")
     resolved = system["A"] + system["AAAA"]
     stale = [a for a in result["hosts_file"] if a not in lan_ips and a != public_ip]
+    views = result.get("client_resolvers") or {}
+    split_hosts = set(_host(s) for s in dns_servers)
+    split_lan = [s for s, r in result["resolved"]["servers"].items() if set(r["A"] + r["AAAA"]) & set(lan_ips)]
+    hairpin_works = probes_ok.get("public", False)
+    works = probes_ok.get("name", False)
+    problems = []
+
+    def add(verdict, reason):
+        problems.append({"verdict": verdict, "reason": reason})
+
+    def foreign(addresses):
+        return [a for a in addresses if a not in lan_ips and not (hairpin_works and a == public_ip)]
 
     if "lan" in probes_ok and not probes_ok["lan"]:
-        return "service_down", "the service does not answer on its LAN address %s" % service.get("lan_ipv4")
+        add("service_down", "the service does not answer on its LAN address %s" % service.get("lan_ipv4"))
     if stale:
-        return "stale_hosts_entry", "the hosts file pins %s to %s, which is not the service's address" % (
-            domain, ", ".join(stale))
+        add("stale_hosts_entry", "the hosts file pins %s to %s, which is not the service's address" % (
+            domain, ", ".join(stale)))
+    rebind = _rebind_blocked(domain, views, split_hosts, split_lan, lan_ips)
     if not resolved:
-        return "dns_not_split", "%s does not resolve on this client (%s)" % (domain, system.get("error"))
+        if rebind:
+            add("rebind_blocked", rebind)
+        add("dns_not_split", "%s does not resolve on this client (%s)" % (domain, system.get("error")))
+        return problems
 
+    prefix = "works now, but " if works else ""
+    v6_leaks = [(s, v, foreign(v["A"] + v["AAAA"])) for s, v in views.items()
+                if _is_ipv6(_host(s)) and _host(s) not in split_hosts]
+    v6_leaks = [(s, v, bad) for s, v, bad in v6_leaks if bad]
+    if v6_leaks:
+        add("ipv6_dns_bypass", "%sthe client's IPv6 resolver %s answers %s for %s, not the LAN address: dual-stack "
+            "clients (Windows, Android, macOS, systemd-resolved) ask it, often first; fix: %s" % (
+                prefix, "; ".join(_describe(s, v) for s, v, _bad in v6_leaks),
+                ", ".join(_unique(a for _s, _v, bad in v6_leaks for a in bad)), domain, ROUTER_IPV6_FIX))
     foreign_v6 = [a for a in system["AAAA"] if a not in lan_ips]
-    split_servers = [s for s, r in result["resolved"]["servers"].items() if set(r["A"] + r["AAAA"]) & set(lan_ips)]
-    leaky = [s for s, r in result["public_resolvers"].items() if public_ip and public_ip in r["A"] + r["AAAA"]]
-    hairpin_works = probes_ok.get("public", False)
+    if works and foreign_v6 and not hairpin_works:
+        add("ipv6_bypass", "%s has AAAA %s that is not on the LAN: IPv6 clients go around split DNS; fix: %s" % (
+            domain, ", ".join(foreign_v6), LOCAL_NAMES_FIX))
+    https_leaks = []
+    for server, view in views.items():
+        for record in view["HTTPS"]:
+            bad = foreign(record["ipv4hint"] + record["ipv6hint"])
+            target = record["target"]
+            if target not in (".", domain.rstrip(".") + "."):
+                bad.append("target %s" % target)
+            if bad:
+                https_leaks.append("%s: %s" % (_describe(server, view), ", ".join(bad)))
+    if https_leaks:
+        add("https_record_bypass", "%sthe client's resolver answers an HTTPS record for %s that points elsewhere "
+            "than the LAN address (%s): browsers connect to its hints and go around split DNS; fix: %s" % (
+                prefix, domain, "; ".join(https_leaks), LOCAL_NAMES_FIX))
 
-    if probes_ok.get("name", False):
-        if foreign_v6 and not hairpin_works:
-            return "ipv6_bypass", "%s has AAAA %s that is not on the LAN: IPv6 clients go around split DNS" % (
-                domain, ", ".join(foreign_v6))
+    leaky = [s for s, r in result["public_resolvers"].items() if public_ip and public_ip in r["A"] + r["AAAA"]]
+    if works:
         if leaky and not hairpin_works:
-            return "public_secondary_dns", (
+            add("public_secondary_dns", (
                 "works now, but this client also uses %s, which answers the public address %s; "
-                "whenever it asks that server the connection fails (no hairpin NAT)" % (", ".join(leaky), public_ip))
-        return "ok", "%s reaches the service" % domain
+                "whenever it asks that server the connection fails (no hairpin NAT)" % (", ".join(leaky), public_ip)))
+        if rebind:
+            add("rebind_blocked", "works now, but " + rebind)
+        return problems
 
     if set(resolved) & set(lan_ips):
-        return "service_down", "%s resolves to the LAN address but the service does not answer by name" % domain
-    if split_servers:
-        return "dns_not_split", (
+        add("service_down", "%s resolves to the LAN address but the service does not answer by name" % domain)
+    elif split_lan:
+        add("dns_not_split", (
             "%s resolves to %s here, but the split-DNS server(s) %s answer the LAN address: this client "
             "does not use them (DHCP DNS option, static resolver or a public secondary)" % (
-                domain, ", ".join(resolved), ", ".join(split_servers)))
-    if public_ip and public_ip in resolved:
-        return "hairpin_missing", (
+                domain, ", ".join(resolved), ", ".join(split_lan))))
+    elif public_ip and public_ip in resolved:
+        add("hairpin_missing", (
             "%s resolves to the public address %s and the router does not loop LAN traffic back to "
-            "the server (fix: split DNS, hairpin NAT or a hosts entry)" % (domain, public_ip))
-    return "dns_not_split", "%s resolves to %s, neither the LAN nor the public address" % (domain, ", ".join(resolved))
+            "the server (fix: split DNS, hairpin NAT or a hosts entry)" % (domain, public_ip)))
+    else:
+        add("dns_not_split", "%s resolves to %s, neither the LAN nor the public address" % (domain, ", ".join(resolved)))
+    if rebind:
+        add("rebind_blocked", rebind)
+    # The failure that explains today's result comes first; the leaks follow it, in the order above.
+    order = {"service_down": 0, "stale_hosts_entry": 1, "ipv6_dns_bypass": 2}
+    problems.sort(key=lambda p: order.get(p["verdict"], 3))
+    return problems
+
+
+def client_findings(resolvers, answers, lan_networks):
+    """Warnings per resolver of the client: the DoH, Private Relay and DDR canaries."""
+    findings = []
+
+    def add(code, server, reason):
+        findings.append({"code": code, "severity": "warning", "server": server, "reason": reason})
+
+    for entry in resolvers:
+        server = entry["server"]
+        where = _describe(server, entry)
+        doh = answers.get((server, "use-application-dns.net", "A")) or {}
+        if doh.get("addresses"):
+            add("doh_canary_missing", server, (
+                "%s answers use-application-dns.net with %s: Firefox keeps DNS over HTTPS on and resolves the "
+                "published names at its DoH provider, around split DNS. The resolver must answer NXDOMAIN or "
+                "no address (never 0.0.0.0); fix: pihole_answer_canaries / adguard_home_answer_canaries: true "
+                "and clients using only the split-DNS servers" % (where, ", ".join(doh["addresses"]))))
+        relay = [(name, (answers.get((server, name, "A")) or {}).get("addresses"))
+                 for name in ("mask.icloud.com", "mask-h2.icloud.com")]
+        relay = [(name, addresses) for name, addresses in relay if addresses]
+        if relay:
+            add("private_relay_canary_missing", server, (
+                "%s answers %s: Apple devices with iCloud Private Relay send Safari's lookups through the relay, "
+                "around split DNS. The resolver must answer NXDOMAIN or no address; fix: pihole_answer_canaries / "
+                "adguard_home_answer_canaries: true" % (
+                    where, ", ".join("%s with %s" % (name, ", ".join(a)) for name, a in relay))))
+        ddr = answers.get((server, "_dns.resolver.arpa", "SVCB")) or {}
+        asked = _host(server).split("%", 1)[0]
+        elsewhere = []
+        for record in ddr.get("records", []):
+            hints = record["ipv4hint"] + record["ipv6hint"]
+            if asked in hints:
+                continue
+            if not hints or [h for h in hints if not in_networks(h, lan_networks)]:
+                elsewhere.append("%s %s" % (record["target"], ", ".join(hints) or "(no address hints)"))
+        if elsewhere:
+            add("ddr_redirect", server, (
+                "%s answers _dns.resolver.arpa (DDR) with the encrypted resolver %s, not itself: Windows 11 and "
+                "Apple systems may move to it and leave split DNS; fix: pihole_answer_canaries / "
+                "adguard_home_answer_canaries: true, so the split-DNS server keeps clients" % (
+                    where, "; ".join(elsewhere))))
+    return findings
 
 
 def run_checks(params, network=None):
     lan_networks = [ipaddress.ip_network(n, strict=False) for n in params["lan_networks"]]
     network = network or Network(params["timeout"], params["udp_payload"])
-    dns_info = client_dns(params["resolv_conf"], params["lease_files"])
+    dns_info = client_dns(params["resolv_conf"], params["lease_files"],
+                          params.get("ipv6_dns_files", DEFAULT_IPV6_DNS_FILES))
+    # Every resolver the client uses gets every question at once: A, AAAA and HTTPS per service,
+    # and the canaries; the whole batch costs one timeout at most.
+    questions = [(service["domain"], rdtype) for service in params["services"] for rdtype in ("A", "AAAA", "HTTPS")]
+    questions += list(CANARIES)
+    answers = ask_resolvers(network, [r["server"] for r in dns_info["resolvers"]], questions, params["timeout"])
     services = [check_service(service, network, dns_info, params["dns_servers"] or [], lan_networks,
-                              params["probe_targets"], params["hosts_file"])
+                              params["probe_targets"], params["hosts_file"], answers)
                 for service in params["services"]]
     summary = dict((verdict, 0) for verdict in VERDICTS)
     for service in services:
         summary[service["verdict"]] += 1
+    canaries = dict((r["server"], dict(("%s %s" % (name, rdtype), answers[(r["server"], name, rdtype)])
+                                       for name, rdtype in CANARIES)) for r in dns_info["resolvers"])
     return {"client_dns": dns_info, "services": services, "summary": summary,
-            "all_ok": all(s["verdict"] == "ok" for s in services)}
+            "all_ok": all(s["verdict"] == "ok" for s in services),
+            "client_findings": client_findings(dns_info["resolvers"], answers, lan_networks),
+            "canaries": canaries}

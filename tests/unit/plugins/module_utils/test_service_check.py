@@ -14,13 +14,27 @@ SERVICE = {"name": "rustdesk", "domain": "rustdesk.example.com", "lan_ipv4": "19
 
 
 class ScriptedNetwork:
-    """Answers like a LAN would: `reachable` is the set of addresses whose ports answer."""
+    """Answers like a LAN would: `reachable` is the set of addresses whose ports answer.
 
-    def __init__(self, system, servers=None, reachable=("192.168.11.20",)):
+    `answers` scripts single questions to the client's resolvers: {(server, name, type): reply}
+    (see `reply`). A question not scripted gets what the system resolver gets for the service's
+    name, and NXDOMAIN for any other name (the canaries)."""
+
+    def __init__(self, system, servers=None, reachable=("192.168.11.20",), answers=None):
         self.system = system
         self.servers = servers or {}
         self.reachable = set(reachable)
+        self.answers = answers or {}
         self.probed = []
+        self.asked = []
+
+    def query(self, server, name, rdtype, timeout=None):
+        self.asked.append((server, name, rdtype))
+        if (server, name, rdtype) in self.answers:
+            return self.answers[(server, name, rdtype)]
+        if name == SERVICE["domain"] and rdtype in ("A", "AAAA"):
+            return reply(self.system[rdtype])
+        return reply(rcode="NOERROR" if name == SERVICE["domain"] else "NXDOMAIN")
 
     def resolve_system(self, domain):
         return dict(self.system, error=None if self.system["A"] or self.system["AAAA"] else "no address")
@@ -47,6 +61,11 @@ def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), t
 
 def answer(a=(), aaaa=()):
     return {"A": list(a), "AAAA": list(aaaa), "CNAME": [], "error": None}
+
+
+def reply(addresses=(), rcode="NOERROR", records=(), error=None):
+    """One answer of Network.query."""
+    return {"rcode": None if error else rcode, "addresses": list(addresses), "records": list(records), "error": error}
 
 
 def test_ports_expand_ranges_and_default_probes():
