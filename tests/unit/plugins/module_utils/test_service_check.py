@@ -49,13 +49,20 @@ class ScriptedNetwork:
                 "reply": "banner" if ok else None, "detail": None, "seconds": 0.0}
 
 
-def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), targets=("name", "lan", "public")):
+def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), targets=("name", "lan", "public"),
+        ipv6_files=None):
+    """ipv6_files: {relative path: content} of the files the client learns IPv6 resolvers from."""
     (tmp_path / "resolv.conf").write_text("".join("nameserver %s\n" % s for s in resolv))
     (tmp_path / "hosts").write_text("127.0.0.1 localhost\n" + hosts)
+    for name, content in (ipv6_files or {}).items():
+        (tmp_path / "v6" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "v6" / name).write_text(content)
     params = {"services": [SERVICE], "dns_servers": list(dns_servers), "lan_networks": ["192.168.11.0/24"],
               "probe_targets": list(targets), "timeout": 1.0, "udp_payload": "x",
               "hosts_file": str(tmp_path / "hosts"), "resolv_conf": str(tmp_path / "resolv.conf"),
-              "lease_files": [str(tmp_path / "*.leases")]}
+              "lease_files": [str(tmp_path / "*.leases")],
+              "ipv6_dns_files": [str(tmp_path / "v6" / "rdnssd" / "resolv.conf"), str(tmp_path / "v6" / "dhclient6*.leases"),
+                                 str(tmp_path / "v6" / "netif" / "links" / "*")]}
     return checks.run_checks(params, network=network)
 
 
