@@ -156,7 +156,7 @@ def read_ipv6_dns(file_globs):
             links = re.findall(r"^DNS=(.+)$", text, re.M)
             if links:
                 servers += links[-1].split()
-            servers = _unique(s for s in servers if _is_ipv6(s))
+            servers = _unique(s for s in servers if _is_ipv6(_host(s)))
             if servers:
                 found.append({"file": path, "source": _ipv6_source(path, text), "servers": servers})
     return found
@@ -289,7 +289,7 @@ def svcb_record(rdata):
     record = {"priority": rdata.priority, "target": rdata.target.to_text(), "ipv4hint": [], "ipv6hint": [],
               "alpn": []}
     for key, value in rdata.params.items():
-        key_name = dns.rdtypes.svcbbase.ParamKey.to_text(key)
+        key_name = dns.rdtypes.svcbbase.ParamKey.to_text(key).lower()
         if key_name in ("ipv4hint", "ipv6hint"):
             record[key_name] = [str(a) for a in value.addresses]
         elif key_name == "alpn":
@@ -500,12 +500,17 @@ def _rebind_blocked(domain, views, split_hosts, split_lan, lan_ips):
 def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers=()):
     """Every failure verdict that applies, most useful first: [{verdict, reason}] (empty: ok).
 
-    Order: the service itself (service_down), the hosts file (stale_hosts_entry), no address at all
-    (rebind_blocked, else dns_not_split), then the DNS leaks that send the name elsewhere: the
-    client's own IPv6 resolver (ipv6_dns_bypass) before a public AAAA (ipv6_bypass) and public HTTPS
-    hints (https_record_bypass), then the reason the name fails today (dns_not_split /
-    hairpin_missing) or, when it works, the resolvers that break it at random (public_secondary_dns,
-    rebind_blocked on a secondary resolver).
+    Order (the first is the verdict): what breaks everything first, then what explains today's
+    result, then what breaks it for other programs or at random:
+    1. service_down (the LAN address does not answer), stale_hosts_entry (the hosts file wins over DNS);
+    2. no address at all: rebind_blocked (a resolver of the client answers nothing while a split-DNS
+       server answers the LAN address), else dns_not_split;
+    3. ipv6_dns_bypass: an IPv6 resolver of the client that is not a split-DNS server answers a
+       foreign address (its own configuration, so it goes before what the name resolves to);
+    4. the name works: ipv6_bypass (a public AAAA reached the client), https_record_bypass,
+       public_secondary_dns, rebind_blocked on a secondary resolver;
+       the name fails: dns_not_split / hairpin_missing / service_down by name, then
+       https_record_bypass and rebind_blocked on another resolver.
     """
     domain = result["domain"]
     system = result["resolved"]["system"]
@@ -534,8 +539,8 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
     if not resolved:
         if rebind:
             add("rebind_blocked", rebind)
-        add("dns_not_split", "%s does not resolve on this client (%s)" % (domain, system.get("error")))
-        return problems
+        else:
+            add("dns_not_split", "%s does not resolve on this client (%s)" % (domain, system.get("error")))
 
     prefix = "works now, but " if works else ""
     v6_leaks = [(s, v, foreign(v["A"] + v["AAAA"])) for s, v in views.items()
@@ -546,10 +551,6 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
             "clients (Windows, Android, macOS, systemd-resolved) ask it, often first; fix: %s" % (
                 prefix, "; ".join(_describe(s, v) for s, v, _bad in v6_leaks),
                 ", ".join(_unique(a for _s, _v, bad in v6_leaks for a in bad)), domain, ROUTER_IPV6_FIX))
-    foreign_v6 = [a for a in system["AAAA"] if a not in lan_ips]
-    if works and foreign_v6 and not hairpin_works:
-        add("ipv6_bypass", "%s has AAAA %s that is not on the LAN: IPv6 clients go around split DNS; fix: %s" % (
-            domain, ", ".join(foreign_v6), LOCAL_NAMES_FIX))
     https_leaks = []
     for server, view in views.items():
         for record in view["HTTPS"]:
@@ -559,10 +560,19 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
                 bad.append("target %s" % target)
             if bad:
                 https_leaks.append("%s: %s" % (_describe(server, view), ", ".join(bad)))
+    https_reason = ("%sthe client's resolver answers an HTTPS record for %s that points elsewhere than the LAN "
+                    "address (%s): browsers connect to its hints and go around split DNS; fix: %s" % (
+                        prefix, domain, "; ".join(https_leaks), LOCAL_NAMES_FIX))
+    if not resolved:
+        if https_leaks:
+            add("https_record_bypass", https_reason)
+        return problems
+    foreign_v6 = [a for a in system["AAAA"] if a not in lan_ips]
+    if works and foreign_v6 and not hairpin_works:
+        add("ipv6_bypass", "%s has AAAA %s that is not on the LAN: IPv6 clients go around split DNS; fix: %s" % (
+            domain, ", ".join(foreign_v6), LOCAL_NAMES_FIX))
     if https_leaks:
-        add("https_record_bypass", "%sthe client's resolver answers an HTTPS record for %s that points elsewhere "
-            "than the LAN address (%s): browsers connect to its hints and go around split DNS; fix: %s" % (
-                prefix, domain, "; ".join(https_leaks), LOCAL_NAMES_FIX))
+        add("https_record_bypass", https_reason)
 
     leaky = [s for s, r in result["public_resolvers"].items() if public_ip and public_ip in r["A"] + r["AAAA"]]
     if works:
@@ -590,7 +600,8 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
     if rebind:
         add("rebind_blocked", rebind)
     # The failure that explains today's result comes first; the leaks follow it, in the order above.
-    order = {"service_down": 0, "stale_hosts_entry": 1, "ipv6_dns_bypass": 2}
+    order = {"service_down": 0, "stale_hosts_entry": 1, "ipv6_dns_bypass": 2, "https_record_bypass": 4,
+             "rebind_blocked": 4}
     problems.sort(key=lambda p: order.get(p["verdict"], 3))
     return problems
 
