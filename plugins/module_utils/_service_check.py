@@ -480,6 +480,9 @@ ROUTER_IPV6_FIX = ("have the router advertise the split-DNS servers over IPv6 (n
                    "resolver at all (router_dhcp_dns_servers_ipv6: [])")
 LOCAL_NAMES_FIX = ("make the published names local on the split-DNS server (pihole_local_names / "
                    "adguard_home_local_names: true), so it answers no AAAA or HTTPS record from upstream for them")
+USE_SPLIT_FIX = ("have clients use only the split-DNS servers (router_dhcp_dns_servers and, for IPv6, "
+                 "router_dhcp_dns_servers_ipv6; no public or static secondary resolver)")
+CANARY_FIX = "pihole_answer_canaries / adguard_home_answer_canaries: true"
 REBIND_FIX = ("add per-name rebind exceptions on the forwarder (router_dhcp_dns_rebind_exceptions: true: dnsmasq "
               "rebind-domain-ok, OpenWrt rebind_domain), or hand out the split-DNS server itself")
 
@@ -489,10 +492,10 @@ def _rebind_blocked(domain, views, split_hosts, split_lan, lan_ips):
                and not set(v["A"] + v["AAAA"])]
     if not blocked or not split_lan:
         return None
-    return "%s give(s) no address for %s (%s) while the split-DNS server(s) %s answer %s: a forwarder drops " \
+    return "%s %s no address for %s (%s) while the split-DNS server(s) %s answer %s: a forwarder drops " \
         "private answers (DNS rebind protection: dnsmasq stop-dns-rebind, OpenWrt rebind_protection) or does not " \
         "forward the name; fix: %s" % (
-            ", ".join(_describe(s, v) for s, v in blocked), domain,
+            ", ".join(_describe(s, v) for s, v in blocked), "gives" if len(blocked) == 1 else "give", domain,
             ", ".join(sorted(set(v["rcode"] + (" (empty)" if v["rcode"] == "NOERROR" else "") for _s, v in blocked))),
             ", ".join(split_lan), ", ".join(lan_ips), REBIND_FIX)
 
@@ -559,10 +562,13 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
             if target not in (".", domain.rstrip(".") + "."):
                 bad.append("target %s" % target)
             if bad:
-                https_leaks.append("%s: %s" % (_describe(server, view), ", ".join(bad)))
+                https_leaks.append((server, "%s: %s" % (_describe(server, view), ", ".join(bad))))
+    https_fix = [LOCAL_NAMES_FIX] if [s for s, _t in https_leaks if _host(s) in split_hosts] else []
+    if [s for s, _t in https_leaks if _host(s) not in split_hosts]:
+        https_fix.append(USE_SPLIT_FIX)
     https_reason = ("%sthe client's resolver answers an HTTPS record for %s that points elsewhere than the LAN "
                     "address (%s): browsers connect to its hints and go around split DNS; fix: %s" % (
-                        prefix, domain, "; ".join(https_leaks), LOCAL_NAMES_FIX))
+                        prefix, domain, "; ".join(t for _s, t in https_leaks), "; and ".join(https_fix)))
     if not resolved:
         if https_leaks:
             add("https_record_bypass", https_reason)
@@ -606,12 +612,14 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
     return problems
 
 
-def client_findings(resolvers, answers, lan_networks):
+def client_findings(resolvers, answers, lan_networks, dns_servers=()):
     """Warnings per resolver of the client: the DoH, Private Relay and DDR canaries."""
     findings = []
+    split_hosts = set(_host(s) for s in dns_servers)
 
     def add(code, server, reason):
-        findings.append({"code": code, "severity": "warning", "server": server, "reason": reason})
+        fix = CANARY_FIX if _host(server) in split_hosts or not split_hosts else "%s; and %s" % (CANARY_FIX, USE_SPLIT_FIX)
+        findings.append({"code": code, "severity": "warning", "server": server, "reason": "%s; fix: %s" % (reason, fix)})
 
     for entry in resolvers:
         server = entry["server"]
@@ -621,16 +629,14 @@ def client_findings(resolvers, answers, lan_networks):
             add("doh_canary_missing", server, (
                 "%s answers use-application-dns.net with %s: Firefox keeps DNS over HTTPS on and resolves the "
                 "published names at its DoH provider, around split DNS. The resolver must answer NXDOMAIN or "
-                "no address (never 0.0.0.0); fix: pihole_answer_canaries / adguard_home_answer_canaries: true "
-                "and clients using only the split-DNS servers" % (where, ", ".join(doh["addresses"]))))
+                "no address (never 0.0.0.0)" % (where, ", ".join(doh["addresses"]))))
         relay = [(name, (answers.get((server, name, "A")) or {}).get("addresses"))
                  for name in ("mask.icloud.com", "mask-h2.icloud.com")]
         relay = [(name, addresses) for name, addresses in relay if addresses]
         if relay:
             add("private_relay_canary_missing", server, (
                 "%s answers %s: Apple devices with iCloud Private Relay send Safari's lookups through the relay, "
-                "around split DNS. The resolver must answer NXDOMAIN or no address; fix: pihole_answer_canaries / "
-                "adguard_home_answer_canaries: true" % (
+                "around split DNS. The resolver must answer NXDOMAIN or no address" % (
                     where, ", ".join("%s with %s" % (name, ", ".join(a)) for name, a in relay))))
         ddr = answers.get((server, "_dns.resolver.arpa", "SVCB")) or {}
         asked = _host(server).split("%", 1)[0]
@@ -644,8 +650,7 @@ def client_findings(resolvers, answers, lan_networks):
         if elsewhere:
             add("ddr_redirect", server, (
                 "%s answers _dns.resolver.arpa (DDR) with the encrypted resolver %s, not itself: Windows 11 and "
-                "Apple systems may move to it and leave split DNS; fix: pihole_answer_canaries / "
-                "adguard_home_answer_canaries: true, so the split-DNS server keeps clients" % (
+                "Apple systems may move to it and leave split DNS" % (
                     where, "; ".join(elsewhere))))
     return findings
 
@@ -670,5 +675,5 @@ def run_checks(params, network=None):
                                        for name, rdtype in CANARIES)) for r in dns_info["resolvers"])
     return {"client_dns": dns_info, "services": services, "summary": summary,
             "all_ok": all(s["verdict"] == "ok" for s in services),
-            "client_findings": client_findings(dns_info["resolvers"], answers, lan_networks),
+            "client_findings": client_findings(dns_info["resolvers"], answers, lan_networks, params["dns_servers"] or []),
             "canaries": canaries}

@@ -99,8 +99,10 @@ def test_ipv6_resolver_without_an_answer_is_not_a_bypass(tmp_path):
 # https_record_bypass --------------------------------------------------------------------------
 
 def test_https_record_with_public_hints_is_https_record_bypass(tmp_path):
-    net = ScriptedNetwork(answer([LAN]), answers={(LAN, DOMAIN, "HTTPS"): reply(records=[https(PUBLIC, PUBLIC_V6)])})
-    result = run(net, tmp_path, resolv=(LAN,))
+    """The split-DNS server itself passes on the public HTTPS record (Pi-hole FTL forwards type 65)."""
+    net = ScriptedNetwork(answer([LAN]), servers={LAN: answer([LAN])},
+                          answers={(LAN, DOMAIN, "HTTPS"): reply(records=[https(PUBLIC, PUBLIC_V6)])})
+    result = run(net, tmp_path, resolv=(LAN,), dns_servers=[LAN])
     service = result["services"][0]
     assert service["verdict"] == "https_record_bypass"
     for needed in ("HTTPS", PUBLIC, PUBLIC_V6, LAN, "pihole_local_names"):
