@@ -664,7 +664,10 @@ def run_checks(params, network=None):
     # and the canaries; the whole batch costs one timeout at most.
     questions = [(service["domain"], rdtype) for service in params["services"] for rdtype in ("A", "AAAA", "HTTPS")]
     questions += list(CANARIES)
-    answers = ask_resolvers(network, [r["server"] for r in dns_info["resolvers"]], questions, params["timeout"])
+    # Without dnspython (and the real network) these checks are left out, with a warning, as before them.
+    asked = HAS_DNSPYTHON or not isinstance(network, Network)
+    answers = ask_resolvers(network, [r["server"] for r in dns_info["resolvers"]] if asked else [], questions,
+                            params["timeout"])
     services = [check_service(service, network, dns_info, params["dns_servers"] or [], lan_networks,
                               params["probe_targets"], params["hosts_file"], answers)
                 for service in params["services"]]
@@ -672,8 +675,8 @@ def run_checks(params, network=None):
     for service in services:
         summary[service["verdict"]] += 1
     canaries = dict((r["server"], dict(("%s %s" % (name, rdtype), answers[(r["server"], name, rdtype)])
-                                       for name, rdtype in CANARIES)) for r in dns_info["resolvers"])
+                                       for name, rdtype in CANARIES)) for r in dns_info["resolvers"] if asked)
     return {"client_dns": dns_info, "services": services, "summary": summary,
             "all_ok": all(s["verdict"] == "ok" for s in services),
             "client_findings": client_findings(dns_info["resolvers"], answers, lan_networks, params["dns_servers"] or []),
-            "canaries": canaries}
+            "canaries": canaries, "resolvers_asked": asked}

@@ -276,3 +276,18 @@ def test_a_question_without_an_answer_in_time_is_an_error_not_a_hang():
         release.set()
     assert "no answer in time" in answers[(LAN, "mask.icloud.com", "A")]["error"]
     assert answers[(LAN, "use-application-dns.net", "A")]["rcode"] == "NXDOMAIN"
+
+
+def test_without_dnspython_the_resolver_checks_are_left_out(tmp_path, monkeypatch):
+    class SystemOnly(checks.Network):
+        def resolve_system(self, domain):
+            return {"A": [LAN], "AAAA": [], "error": None}
+
+        def probe(self, address, proto, port):
+            return {"address": address, "proto": proto, "port": port, "result": "ok", "reply": None,
+                    "detail": None, "seconds": 0.0}
+
+    monkeypatch.setattr(checks, "HAS_DNSPYTHON", False)
+    result = run(SystemOnly(1.0, "x"), tmp_path, resolv=(LAN,), ipv6_files=RDNSSD)
+    assert result["resolvers_asked"] is False and result["services"][0]["verdict"] == "ok"
+    assert result["client_findings"] == [] and result["canaries"] == {}
