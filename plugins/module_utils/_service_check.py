@@ -531,7 +531,9 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
         problems.append({"verdict": verdict, "reason": reason})
 
     def foreign(addresses):
-        return [a for a in addresses if a not in lan_ips and not (hairpin_works and a == public_ip)]
+        # As for ipv6_bypass: when the public address works from the LAN (hairpin NAT), the router takes
+        # LAN clients to the service by its public addresses, and those answers are no bypass.
+        return [] if hairpin_works else [a for a in addresses if a not in lan_ips]
 
     if "lan" in probes_ok and not probes_ok["lan"]:
         add("service_down", "the service does not answer on its LAN address %s" % service.get("lan_ipv4"))

@@ -155,7 +155,9 @@ notes:
     got it and what to set on the router (C(router_dhcp_dns_servers_ipv6)).
   - C(ipv6_bypass) the name works, but it has an AAAA record outside the LAN and the router does not loop back.
   - C(https_record_bypass) a resolver of the client answers an HTTPS record for the name whose C(ipv4hint)/C(ipv6hint)
-    is not the LAN address (a public IPv4 hint is fine when hairpin NAT works) or whose target is another name.
+    is not the LAN address, or whose target is another name.
+  - "C(ipv6_dns_bypass) and C(https_record_bypass) are not given when the public address works from the LAN (hairpin NAT),
+    as C(ipv6_bypass) is not: the router then takes LAN clients to the service by its public addresses."
   - C(public_secondary_dns) the name works now, but the client also uses a public resolver that answers the public address.
   - C(dns_not_split) the name resolves to the public address while the site's DNS servers answer the LAN address.
   - C(hairpin_missing) the name resolves to the public address and the router does not loop back.

@@ -123,10 +123,12 @@ def test_https_record_pointing_at_the_lan_or_none_is_fine(tmp_path, records):
     assert run(net, tmp_path, resolv=(LAN,))["services"][0]["verdict"] == "ok"
 
 
-def test_public_ipv4_hint_is_fine_when_hairpin_nat_works(tmp_path):
-    net = ScriptedNetwork(answer([LAN]), reachable=(LAN, PUBLIC),
-                          answers={(LAN, DOMAIN, "HTTPS"): reply(records=[https(PUBLIC)])})
-    assert run(net, tmp_path, resolv=(LAN,))["services"][0]["verdict"] == "ok"
+def test_public_hints_and_answers_are_fine_when_hairpin_nat_works(tmp_path):
+    """Like ipv6_bypass: a site whose router loops the public address back is not bypassed by it."""
+    answers = isp_answers()
+    answers[(LAN, DOMAIN, "HTTPS")] = reply(records=[https(PUBLIC, PUBLIC_V6)])
+    net = ScriptedNetwork(answer([LAN]), reachable=(LAN, PUBLIC), answers=answers)
+    assert run(net, tmp_path, resolv=(LAN,), ipv6_files=RDNSSD)["services"][0]["verdict"] == "ok"
 
 
 # rebind_blocked -------------------------------------------------------------------------------
