@@ -19,6 +19,7 @@ import ipaddress
 import os
 import re
 import socket
+import struct
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -170,7 +171,93 @@ def _unique(items):
     return seen
 
 
-def client_dns(resolv_conf, lease_globs, ipv6_dns_files=()):
+def _ipv6_link_interfaces(path="/proc/net/if_inet6"):
+    """{name: index} of the interfaces with an IPv6 link-local address (where RAs can arrive), loopback left out."""
+    interfaces = {}
+    try:
+        with open(path) as handle:
+            for line in handle:
+                fields = line.split()
+                if len(fields) >= 6 and fields[5] != "lo" and fields[3] == "20":  # scope 0x20: link
+                    interfaces[fields[5]] = int(fields[1], 16)
+    except (IOError, OSError, ValueError):
+        pass
+    return interfaces
+
+
+def parse_router_advertisement(packet):
+    """The RDNSS servers (RFC 8106 option 25) of an ICMPv6 Router Advertisement: [(address, lifetime)]."""
+    if len(packet) < 16 or bytearray(packet)[0] != 134:
+        return []
+    data = bytearray(packet)
+    servers = []
+    offset = 16  # type, code, checksum, hop limit, flags, router lifetime, reachable, retrans
+    while offset + 8 <= len(data):
+        kind, length = data[offset], data[offset + 1] * 8
+        if length == 0 or offset + length > len(data):
+            break
+        if kind == 25 and length >= 24:
+            lifetime = struct.unpack("!I", bytes(data[offset + 4:offset + 8]))[0]
+            for start in range(offset + 8, offset + length - 15, 16):
+                servers.append((socket.inet_ntop(socket.AF_INET6, bytes(data[start:start + 16])), lifetime))
+        offset += length
+    return servers
+
+
+def listen_router_advertisements(wait):
+    """Ask the routers for an RA (a Router Solicitation) and read the RDNSS of the answers, for `wait` seconds at most.
+
+    Read-only: the solicitation carries no source link-layer option, so no router records anything
+    from it (RFC 4861 6.2.6); it only makes them send the RA they send anyway, sooner. Needs a raw
+    ICMPv6 socket (root); stops 0.2 s after the first RA. Returns {servers: [{server, router,
+    interface}], error}.
+    """
+    result = {"servers": [], "error": None}
+    interfaces = _ipv6_link_interfaces()
+    if wait <= 0 or not interfaces:
+        return result
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    except OSError as exc:
+        result["error"] = "cannot listen for router advertisements (needs root): %s" % exc
+        return result
+    names = dict((index, name) for name, index in interfaces.items())
+    try:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+        for index in interfaces.values():
+            try:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+                sock.sendto(b"\x85\x00\x00\x00\x00\x00\x00\x00", ("ff02::2", 0, 0, index))
+            except OSError:
+                pass  # an interface that cannot send still receives the periodic RAs
+        deadline = time.monotonic() + wait
+        stop = deadline
+        while True:
+            remaining = stop - time.monotonic()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
+            try:
+                packet, source = sock.recvfrom(2048)
+            except socket.timeout:
+                break
+            if not packet or bytearray(packet)[0] != 134:
+                continue
+            router = source[0].split("%", 1)[0]
+            interface = names.get(source[3] if len(source) > 3 else 0, "?")
+            for server, lifetime in parse_router_advertisement(packet):
+                entry = {"server": server, "router": router, "interface": interface}
+                if lifetime and entry not in result["servers"]:
+                    result["servers"].append(entry)
+            stop = min(deadline, time.monotonic() + 0.2)
+    except OSError as exc:
+        result["error"] = "listening for router advertisements failed: %s" % exc
+    finally:
+        sock.close()
+    return result
+
+
+def client_dns(resolv_conf, lease_globs, ipv6_dns_files=(), router_advertisements=None):
     """The resolvers this client uses, and every IPv6 resolver the network offers it."""
     configured = read_nameservers(resolv_conf)
     effective = configured
@@ -181,6 +268,9 @@ def client_dns(resolv_conf, lease_globs, ipv6_dns_files=()):
             effective, effective_source = upstream, "systemd-resolved (%s)" % RESOLVED_UPSTREAM_FILE
     lease = read_lease_dns(lease_globs)
     ipv6 = read_ipv6_dns(ipv6_dns_files)
+    for heard in (router_advertisements or {}).get("servers", []):
+        ipv6.append({"file": None, "servers": [heard["server"]], "source": "RA RDNSS from router %s on %s" % (
+            heard["router"], heard["interface"])})
     sources = {}
     for server in effective:
         sources.setdefault(server, []).append(effective_source)
@@ -190,7 +280,8 @@ def client_dns(resolv_conf, lease_globs, ipv6_dns_files=()):
     resolvers = [{"server": server, "sources": sources[server]}
                  for server in _unique(list(effective) + [s for e in ipv6 for s in e["servers"]])]
     return {"resolv_conf": configured, "effective": effective, "dhcp_lease": lease["servers"],
-            "dhcp_lease_file": lease["file"], "ipv6": ipv6, "resolvers": resolvers}
+            "dhcp_lease_file": lease["file"], "ipv6": ipv6, "resolvers": resolvers,
+            "router_advertisements": router_advertisements}
 
 
 def hosts_file_addresses(path, domain):
@@ -354,6 +445,9 @@ class Network:
 
     def query(self, server, name, rdtype, timeout=None):
         return query(server, name, rdtype, self.timeout if timeout is None else timeout)
+
+    def router_advertisements(self, wait):
+        return listen_router_advertisements(wait)
 
     def probe(self, address, proto, port):
         return probe(address, proto, port, self.timeout, self.udp_payload)
@@ -660,8 +754,10 @@ def client_findings(resolvers, answers, lan_networks, dns_servers=()):
 def run_checks(params, network=None):
     lan_networks = [ipaddress.ip_network(n, strict=False) for n in params["lan_networks"]]
     network = network or Network(params["timeout"], params["udp_payload"])
+    ra_wait = params.get("ra_wait") or 0.0
     dns_info = client_dns(params["resolv_conf"], params["lease_files"],
-                          params.get("ipv6_dns_files", DEFAULT_IPV6_DNS_FILES))
+                          params.get("ipv6_dns_files", DEFAULT_IPV6_DNS_FILES),
+                          network.router_advertisements(ra_wait) if ra_wait > 0 else None)
     # Every resolver the client uses gets every question at once: A, AAAA and HTTPS per service,
     # and the canaries; the whole batch costs one timeout at most.
     questions = [(service["domain"], rdtype) for service in params["services"] for rdtype in ("A", "AAAA", "HTTPS")]

@@ -131,6 +131,15 @@ options:
       - /var/lib/dhclient/dhclient6*.lease*
       - /var/lib/NetworkManager/dhclient6-*.lease
       - /run/systemd/netif/links/*
+  ra_wait:
+    description:
+      - Seconds to listen for IPv6 Router Advertisements and read the resolvers they advertise (RDNSS), so an
+        IPv6 resolver the router advertises is found even when no program on this client keeps it in a file.
+      - The client sends one Router Solicitation without a link-layer address option (routers record nothing from
+        it) on each interface with an IPv6 link-local address, and stops listening 0.2 seconds after the first answer.
+        Needs root (a raw ICMPv6 socket); without it, or without IPv6, this is skipped. C(0) turns it off.
+    type: float
+    default: 1.0
   lease_files:
     description: Glob patterns of DHCP lease files to read the offered DNS servers from.
     type: list
@@ -223,6 +232,11 @@ client_dns:
       description: Every resolver asked for the checks of the client, with C(server) and C(sources) (where the client got it).
       type: list
       elements: dict
+    router_advertisements:
+      description: >-
+        What listening for Router Advertisements found (O(ra_wait)): C(servers) (each with C(server), C(router),
+        C(interface)) and C(error); null when it did not listen.
+      type: dict
 client_findings:
   description: Client-wide warnings, one per resolver and canary; they never change a verdict or RV(all_ok).
   returned: always
@@ -331,6 +345,7 @@ def main():
             resolv_conf=dict(type="path", default="/etc/resolv.conf"),
             lease_files=dict(type="list", elements="str", default=list(checks.DEFAULT_LEASE_GLOBS)),
             ipv6_dns_files=dict(type="list", elements="str", default=list(checks.DEFAULT_IPV6_DNS_FILES)),
+            ra_wait=dict(type="float", default=1.0),
         ),
         supports_check_mode=True,
     )

@@ -47,6 +47,7 @@ def site_vars(name, fixes, port, resolv_conf):
         'verify_timeout': 1.0,
         'verify_resolv_conf': resolv_conf,
         'verify_ipv6_dns_files': [],
+        'verify_ra_wait': 0,  # no Router Solicitation on this machine's networks
     }
 
 

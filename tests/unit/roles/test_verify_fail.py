@@ -33,6 +33,7 @@ def verify_vars(**extra):
         # No resolver of this machine is asked directly (the resolver checks: test_service_check_wire.py).
         'verify_resolv_conf': '/dev/null',
         'verify_ipv6_dns_files': [],
+        'verify_ra_wait': 0,  # no Router Solicitation on this machine's networks
         'natloop_services': [],  # the argument spec's default names it
     }
     role_vars.update(extra)
