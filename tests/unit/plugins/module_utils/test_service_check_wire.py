@@ -10,7 +10,6 @@ cannot be pointed at a loopback port); every DNS question goes over the wire.
 dnsmasq options used (man dnsmasq, 2.90): --host-record, --cname, --dns-rr (raw RDATA in hex),
 --address=/name/ (NXDOMAIN), --stop-dns-rebind, --rebind-domain-ok, --server=/name/addr#port."""
 
-import os
 import random
 import shutil
 import socket
