@@ -642,8 +642,10 @@ def find_problems(service, result, lan_ips, probes_ok, lan_networks, dns_servers
             add("dns_not_split", "%s does not resolve on this client (%s)" % (domain, system.get("error")))
 
     prefix = "works now, but " if works else ""
+    # A resolver that answers the LAN address is a split-DNS server (perhaps asked by its IPv6 address):
+    # a public AAAA from it is ipv6_bypass (the server passes upstream answers on), not this.
     v6_leaks = [(s, v, foreign(v["A"] + v["AAAA"])) for s, v in views.items()
-                if _is_ipv6(_host(s)) and _host(s) not in split_hosts]
+                if _is_ipv6(_host(s)) and _host(s) not in split_hosts and not set(v["A"] + v["AAAA"]) & set(lan_ips)]
     v6_leaks = [(s, v, bad) for s, v, bad in v6_leaks if bad]
     if v6_leaks:
         add("ipv6_dns_bypass", "%sthe client's IPv6 resolver %s answers %s for %s, not the LAN address: dual-stack "

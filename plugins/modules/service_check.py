@@ -160,7 +160,7 @@ notes:
     server (O(dns_servers)) answers the LAN address; a forwarder drops private answers (dnsmasq C(stop-dns-rebind),
     OpenWrt C(rebind_protection)). First when the name does not resolve at all, last when it works through another resolver.
   - C(ipv6_dns_bypass) an IPv6 resolver of the client (RA RDNSS, DHCPv6 or C(resolv.conf)) that is not a split-DNS
-    server answers an address other than the LAN address (A or AAAA); the reason names the resolver, where the client
+    server answers an address other than the LAN address (A or AAAA) and not the LAN address; the reason names the resolver, where the client
     got it and what to set on the router (C(router_dhcp_dns_servers_ipv6)).
   - C(ipv6_bypass) the name works, but it has an AAAA record outside the LAN and the router does not loop back.
   - C(https_record_bypass) a resolver of the client answers an HTTPS record for the name whose C(ipv4hint)/C(ipv6hint)

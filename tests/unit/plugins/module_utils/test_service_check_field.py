@@ -90,6 +90,16 @@ def test_ipv6_resolvers_that_answer_the_lan_are_fine(tmp_path, servers, ipv6_ans
     assert result["services"][0]["verdict"] == "ok", result["services"][0]["reason"]
 
 
+def test_split_server_asked_by_its_ipv6_address_leaking_aaaa_is_ipv6_bypass(tmp_path):
+    """The split-DNS server advertised by its IPv6 address, passing on the public AAAA from upstream:
+    the fix is local names on the server (ipv6_bypass), not the router's adverts."""
+    v6_split = "2001:db8:11::20"
+    net = ScriptedNetwork(answer([LAN], [PUBLIC_V6]), servers={LAN: answer([LAN], [PUBLIC_V6])},
+                          answers={(v6_split, DOMAIN, "A"): reply([LAN]), (v6_split, DOMAIN, "AAAA"): reply([PUBLIC_V6])})
+    result = run(net, tmp_path, resolv=(LAN,), dns_servers=[LAN], ipv6_files={"rdnssd/resolv.conf": "nameserver %s\n" % v6_split})
+    assert verdicts(result) == ["ipv6_bypass"]
+
+
 def test_ipv6_resolver_without_an_answer_is_not_a_bypass(tmp_path):
     net = ScriptedNetwork(answer([LAN]), answers={(ISP_V6, DOMAIN, "A"): reply(error="timed out"),
                                                   (ISP_V6, DOMAIN, "AAAA"): reply(error="timed out")})
