@@ -453,12 +453,13 @@ class Network:
         return probe(address, proto, port, self.timeout, self.udp_payload)
 
 
-def ask_resolvers(network, servers, questions, timeout):
+def ask_resolvers(network, servers, questions, timeout, extra_jobs=()):
     """Every (server, name, type) question side by side; the whole batch takes one timeout at most.
 
     Returns {(server, name, type): query result}; a question without an answer in time gets an error.
     """
     jobs = [(server, name, rdtype) for server in servers for name, rdtype in questions]
+    jobs += [job for job in extra_jobs if job not in jobs]
     if not jobs:
         return {}
     answers = {}
@@ -764,10 +765,18 @@ def run_checks(params, network=None):
     # and the canaries; the whole batch costs one timeout at most.
     questions = [(service["domain"], rdtype) for service in params["services"] for rdtype in ("A", "AAAA", "HTTPS")]
     questions += list(CANARIES)
+    # The site's split-DNS servers get the canaries too, also those this client does not use (yet):
+    # they are where its clients should end up.
+    client_servers = [r["server"] for r in dns_info["resolvers"]]
+    canary_resolvers = dns_info["resolvers"] + [
+        {"server": server, "sources": ["split-DNS server of the site (dns_servers)"]}
+        for server in params["dns_servers"] or [] if server not in client_servers]
     # Without dnspython (and the real network) these checks are left out, with a warning, as before them.
     asked = HAS_DNSPYTHON or not isinstance(network, Network)
-    answers = ask_resolvers(network, [r["server"] for r in dns_info["resolvers"]] if asked else [], questions,
-                            params["timeout"])
+    if not asked:
+        canary_resolvers = []
+    answers = ask_resolvers(network, client_servers if asked else [], questions, params["timeout"],
+                            extra_jobs=[(r["server"], name, rdtype) for r in canary_resolvers for name, rdtype in CANARIES])
     services = [check_service(service, network, dns_info, params["dns_servers"] or [], lan_networks,
                               params["probe_targets"], params["hosts_file"], answers)
                 for service in params["services"]]
@@ -775,8 +784,8 @@ def run_checks(params, network=None):
     for service in services:
         summary[service["verdict"]] += 1
     canaries = dict((r["server"], dict(("%s %s" % (name, rdtype), answers[(r["server"], name, rdtype)])
-                                       for name, rdtype in CANARIES)) for r in dns_info["resolvers"] if asked)
+                                       for name, rdtype in CANARIES)) for r in canary_resolvers)
     return {"client_dns": dns_info, "services": services, "summary": summary,
             "all_ok": all(s["verdict"] == "ok" for s in services),
-            "client_findings": client_findings(dns_info["resolvers"], answers, lan_networks, params["dns_servers"] or []),
+            "client_findings": client_findings(canary_resolvers, answers, lan_networks, params["dns_servers"] or []),
             "canaries": canaries, "resolvers_asked": asked}

@@ -238,7 +238,9 @@ client_dns:
         C(interface)) and C(error); null when it did not listen.
       type: dict
 client_findings:
-  description: Client-wide warnings, one per resolver and canary; they never change a verdict or RV(all_ok).
+  description:
+    - Client-wide warnings, one per resolver and canary; they never change a verdict or RV(all_ok).
+    - The resolvers are the client's and the site's split-DNS servers (O(dns_servers)), also those this client does not use.
   returned: always
   type: list
   elements: dict

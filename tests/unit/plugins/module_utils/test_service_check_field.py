@@ -243,6 +243,19 @@ def test_canaries_answered_as_split_dns_should_give_no_warning(tmp_path, questio
     assert run(net, tmp_path, resolv=(LAN,))["client_findings"] == []
 
 
+def test_split_servers_the_client_does_not_use_get_the_canaries_too(tmp_path):
+    """A client that asks the router only: the site's split-DNS server is still checked for the canaries."""
+    router = "192.168.11.1"
+    net = ScriptedNetwork(answer([LAN]), servers={LAN: answer([LAN])},
+                          answers={(LAN, "use-application-dns.net", "A"): reply(["192.0.2.1"])})
+    result = run(net, tmp_path, resolv=(router,), dns_servers=[LAN])
+    assert [(f["code"], f["server"]) for f in result["client_findings"]] == [("doh_canary_missing", LAN)]
+    assert "split-DNS server of the site" in result["client_findings"][0]["reason"]
+    assert sorted(result["canaries"]) == sorted([LAN, router])
+    # Only the canaries: the name is asked of the client's own resolvers.
+    assert sorted(q for q in net.asked if q[0] == LAN) == sorted((LAN, n, t) for n, t in checks.CANARIES)
+
+
 def test_every_resolver_of_the_client_is_asked_every_question(tmp_path):
     net = ScriptedNetwork(answer([LAN]))
     result = run(net, tmp_path, resolv=(LAN,), ipv6_files=RDNSSD)
