@@ -520,7 +520,11 @@ def resolver_views(domain, resolvers, answers):
 
 
 def check_service(service, network, dns_info, dns_servers, lan_networks, targets, hosts_file, answers=None):
-    """Resolve and probe one service from this client, and say what is wrong if anything is."""
+    """Resolve and probe one service from this client, and say what is wrong if anything is.
+
+    answers: what the client's resolvers answered ({(server, name, type): result}), or a callable
+    giving (dns_info, answers) once they are in: it is called after the probes, which run meanwhile.
+    """
     domain = service["domain"]
     lan_ips = [ip for ip in (service.get("lan_ipv4"), service.get("lan_ipv6")) if ip]
     public_ip = service.get("public_ip")
@@ -548,10 +552,12 @@ def check_service(service, network, dns_info, dns_servers, lan_networks, targets
         mine = [p for p in probes if p["target"] == target]
         return bool(mine) and all(p["result"] == "ok" for p in mine)
 
+    if callable(answers):
+        dns_info, answers = answers()
     result = {
         "name": service.get("name", domain), "domain": domain, "resolved": {"system": system, "servers": via},
-        "public_resolvers": via_public, "hosts_file": hosts_file_addresses(hosts_file, domain),
         "client_resolvers": resolver_views(domain, dns_info.get("resolvers", []), answers or {}),
+        "public_resolvers": via_public, "hosts_file": hosts_file_addresses(hosts_file, domain),
         "probes": probes, "reachable_by_name": all_ok("name"),
     }
     result["problems"] = find_problems(
@@ -758,34 +764,59 @@ def run_checks(params, network=None):
     lan_networks = [ipaddress.ip_network(n, strict=False) for n in params["lan_networks"]]
     network = network or Network(params["timeout"], params["udp_payload"])
     ra_wait = params.get("ra_wait") or 0.0
-    dns_info = client_dns(params["resolv_conf"], params["lease_files"],
-                          params.get("ipv6_dns_files", DEFAULT_IPV6_DNS_FILES),
-                          network.router_advertisements(ra_wait) if ra_wait > 0 else None)
-    # Every resolver the client uses gets every question at once: A, AAAA and HTTPS per service,
-    # and the canaries; the whole batch costs one timeout at most.
+    dns_servers = params["dns_servers"] or []
+    ipv6_files = params.get("ipv6_dns_files", DEFAULT_IPV6_DNS_FILES)
+    base = client_dns(params["resolv_conf"], params["lease_files"], ipv6_files)
+    # Every resolver of the client gets every question at once: A, AAAA and HTTPS per service, and
+    # the canaries; the site's split-DNS servers get the canaries too, also those this client does
+    # not use (yet): they are where its clients should end up. The batch costs one timeout at most,
+    # and runs while the services are probed, as does listening for Router Advertisements.
     questions = [(service["domain"], rdtype) for service in params["services"] for rdtype in ("A", "AAAA", "HTTPS")]
     questions += list(CANARIES)
-    # The site's split-DNS servers get the canaries too, also those this client does not use (yet):
-    # they are where its clients should end up.
-    client_servers = [r["server"] for r in dns_info["resolvers"]]
-    canary_resolvers = dns_info["resolvers"] + [
-        {"server": server, "sources": ["split-DNS server of the site (dns_servers)"]}
-        for server in params["dns_servers"] or [] if server not in client_servers]
     # Without dnspython (and the real network) these checks are left out, with a warning, as before them.
     asked = HAS_DNSPYTHON or not isinstance(network, Network)
-    if not asked:
-        canary_resolvers = []
-    answers = ask_resolvers(network, client_servers if asked else [], questions, params["timeout"],
-                            extra_jobs=[(r["server"], name, rdtype) for r in canary_resolvers for name, rdtype in CANARIES])
-    services = [check_service(service, network, dns_info, params["dns_servers"] or [], lan_networks,
-                              params["probe_targets"], params["hosts_file"], answers)
-                for service in params["services"]]
+
+    def canary_resolvers(info):
+        known = [r["server"] for r in info["resolvers"]]
+        return info["resolvers"] + [{"server": server, "sources": ["split-DNS server of the site (dns_servers)"]}
+                                    for server in dns_servers if server not in known] if asked else []
+
+    def canary_jobs(resolvers):
+        return [(r["server"], name, rdtype) for r in resolvers for name, rdtype in CANARIES]
+
+    base_servers = [r["server"] for r in base["resolvers"]] if asked else []
+    state = {}
+    background = ThreadPoolExecutor(max_workers=2)
+    try:
+        heard = background.submit(network.router_advertisements, ra_wait) if ra_wait > 0 and asked else None
+        first = background.submit(ask_resolvers, network, base_servers, questions, params["timeout"],
+                                  canary_jobs(canary_resolvers(base)))
+
+        def complete():
+            if not state:
+                info = base
+                answers = dict(first.result())
+                ra = heard.result() if heard else None
+                if ra is not None:
+                    info = client_dns(params["resolv_conf"], params["lease_files"], ipv6_files, ra)
+                    new = [r["server"] for r in info["resolvers"] if r["server"] not in base_servers]
+                    answers.update(ask_resolvers(network, new, questions, params["timeout"]))
+                state.update(info=info, answers=answers)
+            return state["info"], state["answers"]
+
+        services = [check_service(service, network, base, dns_servers, lan_networks, params["probe_targets"],
+                                  params["hosts_file"], complete)
+                    for service in params["services"]]
+        dns_info, answers = complete()
+    finally:
+        background.shutdown(wait=False)
     summary = dict((verdict, 0) for verdict in VERDICTS)
     for service in services:
         summary[service["verdict"]] += 1
+    resolvers = canary_resolvers(dns_info)
     canaries = dict((r["server"], dict(("%s %s" % (name, rdtype), answers[(r["server"], name, rdtype)])
-                                       for name, rdtype in CANARIES)) for r in canary_resolvers)
+                                       for name, rdtype in CANARIES)) for r in resolvers)
     return {"client_dns": dns_info, "services": services, "summary": summary,
             "all_ok": all(s["verdict"] == "ok" for s in services),
-            "client_findings": client_findings(canary_resolvers, answers, lan_networks, params["dns_servers"] or []),
+            "client_findings": client_findings(resolvers, answers, lan_networks, dns_servers),
             "canaries": canaries, "resolvers_asked": asked}

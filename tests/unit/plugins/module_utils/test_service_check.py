@@ -50,7 +50,7 @@ class ScriptedNetwork:
 
 
 def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), targets=("name", "lan", "public"),
-        ipv6_files=None):
+        ipv6_files=None, **extra):
     """ipv6_files: {relative path: content} of the files the client learns IPv6 resolvers from."""
     (tmp_path / "resolv.conf").write_text("".join("nameserver %s\n" % s for s in resolv))
     (tmp_path / "hosts").write_text("127.0.0.1 localhost\n" + hosts)
@@ -63,6 +63,7 @@ def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), t
               "lease_files": [str(tmp_path / "*.leases")],
               "ipv6_dns_files": [str(tmp_path / "v6" / "rdnssd" / "resolv.conf"), str(tmp_path / "v6" / "dhclient6*.leases"),
                                  str(tmp_path / "v6" / "netif" / "links" / "*")]}
+    params.update(extra)
     return checks.run_checks(params, network=network)
 
 

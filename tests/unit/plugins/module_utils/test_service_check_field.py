@@ -53,6 +53,31 @@ def test_ra_rdnss_resolver_answering_the_public_address_is_ipv6_dns_bypass(tmp_p
     assert [r["server"] for r in result["client_dns"]["resolvers"]] == [LAN, ISP_V6]
 
 
+class AdvertisingNetwork(ScriptedNetwork):
+    """The router's RA names the ISP resolver; nothing on the client keeps it in a file."""
+
+    def __init__(self, *args, **kwargs):
+        ScriptedNetwork.__init__(self, *args, **kwargs)
+        self.listened = []
+
+    def router_advertisements(self, wait):
+        self.listened.append(wait)
+        return {"servers": [{"server": ISP_V6, "router": "fe80::1", "interface": "eth0"}], "error": None}
+
+
+def test_resolver_heard_in_a_router_advertisement_is_asked_too(tmp_path):
+    net = AdvertisingNetwork(answer([LAN]), answers=isp_answers())
+    result = run(net, tmp_path, resolv=(LAN,), ra_wait=1.0)
+    assert net.listened == [1.0]
+    assert result["services"][0]["verdict"] == "ipv6_dns_bypass"
+    assert "RA RDNSS from router fe80::1 on eth0" in result["services"][0]["reason"]
+    assert (ISP_V6, DOMAIN, "HTTPS") in net.asked and (ISP_V6, "use-application-dns.net", "A") in net.asked
+    (tmp_path / "off").mkdir()
+    quiet = AdvertisingNetwork(answer([LAN]), answers=isp_answers())
+    assert run(quiet, tmp_path / "off", resolv=(LAN,), ra_wait=0)["services"][0]["verdict"] == "ok"
+    assert quiet.listened == []
+
+
 @pytest.mark.parametrize("files, source", [
     ({"dhclient6.leases": "lease6 {\n  option dhcp6.name-servers 2001:db8:100::99;\n}\n"
                           "lease6 {\n  option dhcp6.name-servers %s;\n}\n" % ISP_V6}, "DHCPv6 lease"),
