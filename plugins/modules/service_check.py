@@ -20,7 +20,8 @@ description:
     IPv6 resolver the network offers it by RA RDNSS or DHCPv6, see O(ipv6_dns_files)) for the A, AAAA
     and HTTPS records of each service and for the canaries of browsers and systems
     (C(use-application-dns.net), C(mask.icloud.com), C(mask-h2.icloud.com), C(_dns.resolver.arpa) SVCB).
-    All these questions go out side by side; together they take one O(timeout) at most.
+    All these questions go out side by side while the ports are probed; together they take one O(timeout) at most
+    (after O(ra_wait) for a resolver heard only in a Router Advertisement).
   - It classifies the result as one verdict per service, naming the fix the client needs, lists every
     problem found per service (RV(services[].problems)), and reports client-wide warnings (RV(client_findings)).
   - Read-only; it never changes anything, so it is safe in check mode.
