@@ -469,8 +469,10 @@ class FakePihole(FakeServer):
 
     def __init__(self, password='secret', app_password=None, app_sudo=False, hosts=None, cnames=None,
                  env_forced=(), max_sessions=16, restart_downtime=2, blocking='enabled', blocking_timer=None,
-                 ignored=(), old_process_requests=0, info_ftl=True):
+                 ignored=(), old_process_requests=0, info_ftl=True, dnsmasq_lines=None):
         super(FakePihole, self).__init__()
+        # misc.dnsmasq_lines: a change restarts FTL like a cnameRecords change (real FTL v6.4.1).
+        self.dnsmasq_lines = list(dnsmasq_lines or [])
         self.old_process_requests = old_process_requests
         self.info_ftl = info_ftl
         self.old = None             # (hosts, cnames, started) of the old process while it still answers
@@ -589,6 +591,8 @@ class FakePihole(FakeServer):
                 return self._error(401, 'unauthorized', 'Unauthorized', None)
         if request.path == '/api/config/dns' and request.method == 'GET':
             return self._json(200, self._config())
+        if request.path == '/api/config/misc/dnsmasq_lines' and request.method == 'GET':
+            return self._json(200, {'config': {'misc': {'dnsmasq_lines': list(self.dnsmasq_lines)}}})
         if request.path == '/api/config' and request.method == 'PATCH':
             return self._patch(request)
         if request.path == '/api/dns/blocking':
@@ -655,6 +659,7 @@ class FakePihole(FakeServer):
             return self._error(403, 'forbidden', 'Unable to change configuration (read-only)',
                                'The current app session is not allowed to modify Pi-hole config settings')
         dns = (request.json().get('config') or {}).get('dns') or {}
+        misc = (request.json().get('config') or {}).get('misc') or {}
         for name in dns:
             if name in self.env_forced:
                 return self._error(400, 'bad_request',
@@ -679,7 +684,9 @@ class FakePihole(FakeServer):
                 if targets.setdefault(alias.lower(), parts[-1].lower()) != parts[-1].lower():
                     return self._error(400, 'bad_request', 'Invalid configuration',
                                        'duplicate CNAME: {0}'.format(alias))
-        restart = 'cnameRecords' in dns and list(cnames) != self.cnames
+        lines = misc.get('dnsmasq_lines', self.dnsmasq_lines)
+        restart = ('cnameRecords' in dns and list(cnames) != self.cnames) or list(lines) != self.dnsmasq_lines
+        self.dnsmasq_lines = list(lines)
         old_hosts, old_cnames = list(self.hosts), list(self.cnames)
         # FTL v6.3+ collapses whitespace of hosts entries when it writes them.
         self.hosts = [' '.join(line.split()) for line in hosts]
