@@ -213,8 +213,9 @@ class FakeAdGuard(FakeServer):
     def __init__(self, username='admin', password='secret', patch=79, rewrites=None, setup_done=True,
                  upstream_dns=('127.0.0.1:9',), bootstrap_dns=('127.0.0.1',), upstream_mode='load_balance',
                  filtering_enabled=True, filtering_interval=24, rewrites_enabled=True, protection_enabled=True,
-                 protection_paused_ms=0, ignored=()):
+                 protection_paused_ms=0, ignored=(), user_rules=()):
         super(FakeAdGuard, self).__init__()
+        self.user_rules = list(user_rules)
         self.username = username
         self.password = password
         self.patch = patch
@@ -248,7 +249,7 @@ class FakeAdGuard(FakeServer):
     def is_write(self, request):
         return request.path in ('/control/rewrite/add', '/control/rewrite/delete', '/control/rewrite/update',
                                 '/control/rewrite/settings/update', '/control/dns_config', '/control/filtering/config',
-                                '/control/protection')
+                                '/control/protection', '/control/filtering/set_rules')
 
     def settings(self):
         """Every setting adguard_settings manages, as the server holds it (for assertions)."""
@@ -257,6 +258,8 @@ class FakeAdGuard(FakeServer):
             'upstream_mode': self.dns['upstream_mode'], 'filtering_enabled': self.filtering_enabled,
             'filtering_interval': self.filtering_interval, 'rewrites_enabled': self.rewrites_enabled,
             'protection_enabled': self.protection_enabled, 'protection_paused_ms': self.protection_paused_ms,
+            'nxdomain_names': sorted(rule[2:-len('^$dnsrewrite=NXDOMAIN;;')] for rule in self.user_rules
+                                     if rule.startswith('||') and rule.endswith('^$dnsrewrite=NXDOMAIN;;')),
         }
 
     def fault_headers(self, status):
@@ -296,6 +299,7 @@ class FakeAdGuard(FakeServer):
             '/control/dns_config': ('POST', self._dns_config),
             '/control/filtering/status': ('GET', self._filtering_status),
             '/control/filtering/config': ('POST', self._filtering_config),
+            '/control/filtering/set_rules': ('POST', self._set_rules),
         }
         if self.patch >= 28:
             routes['/control/protection'] = ('POST', self._protection)
@@ -424,8 +428,14 @@ class FakeAdGuard(FakeServer):
     def _filtering_status(self, request):
         return self._json({'filters': [{'id': 1, 'enabled': True, 'url': 'https://filters.example/1.txt',
                                         'name': 'AdGuard DNS filter', 'rules_count': 1}],
-                           'whitelist_filters': [], 'user_rules': [],
+                           'whitelist_filters': [], 'user_rules': list(self.user_rules),
                            'interval': self.filtering_interval, 'enabled': self.filtering_enabled})
+
+    def _set_rules(self, request):
+        # AGH internal/filtering/http.go handleFilteringSetRules: the whole list is replaced.
+        if 'nxdomain_names' not in self.ignored:
+            self.user_rules = list(request.json().get('rules') or [])
+        return 200, {}, b''
 
     def _filtering_config(self, request):
         body = request.json()
