@@ -83,7 +83,7 @@ options:
     elements: str
   nxdomain_names_scope:
     description:
-      - Names (V(example.com)) or patterns (V(*.example.com), V(*)) whose NXDOMAIN user rules this module owns: a
+      - Names (V(example.com)) or patterns (V(*.example.com), V(*)) whose NXDOMAIN user rules this module owns; a
         rule of that form for a name in the scope but not in O(nxdomain_names) is removed. Rules of other names are
         never touched.
     type: list

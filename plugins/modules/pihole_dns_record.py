@@ -114,7 +114,7 @@ options:
     elements: str
   local_names_scope:
     description:
-      - Names (V(example.com)) or patterns (V(*.example.com), V(*)) whose local-name lines this module owns: lines
+      - Names (V(example.com)) or patterns (V(*.example.com), V(*)) whose local-name lines this module owns; lines
         of a name in this scope that is not in O(local_names) are removed, with or without O(purge). Lines of other
         names are never touched.
     type: list
