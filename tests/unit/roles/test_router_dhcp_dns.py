@@ -441,3 +441,31 @@ def test_routeros_ipv6_adverts_check_run_rerun_none_absent(runner):
     absent_again = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent', router_dhcp_dns_routeros_dhcp6_server='lan6'),
                               read_only=True)
     assert absent_again.rc == 0 and absent_again.changed == 0, absent_again.changed_tasks()
+
+
+@needs_dnsmasq
+def test_check_also_asks_each_ipv6_server_before_advertising_it(runner, tmp_path, upstream_dns):
+    """The IPv6 split-DNS servers are asked the same questions (A and AAAA of the published names, an
+    ordinary name) before the router advertises them; one that fails stops the role, naming it."""
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    dropin = os.path.join(tmp, 'dnsmasq.d', '00-natloop-dhcp-dns.conf')
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    upstream_dns.zone.add('rustdesk.example.com', 'AAAA', '2001:db8:11::20')
+    published = [dict(PUBLISHED[0], lan_ipv6='2001:db8:11::20')]
+    good = upstream_dns.address.replace(':', '#')
+    ipv6 = '2001:db8:11::20'
+    run = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_check_services=published, router_dhcp_dns_servers_ipv6=[ipv6],
+        router_dhcp_dns_check_addresses={SERVERS[0]: good, ipv6: '127.0.0.1#%d' % closed_udp_port()})))
+    assert run.rc != 0
+    msg = ' '.join(m for m in run.failed_msg if m)
+    assert 'Not handing out 192.168.11.2, 2001:db8:11::20' in msg and 'AAAA rustdesk.example.com from 127.0.0.1#' in msg, run
+    assert not os.path.exists(dropin)
+
+    run = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_check_services=published, router_dhcp_dns_servers_ipv6=[ipv6],
+        router_dhcp_dns_check_addresses={SERVERS[0]: good, ipv6: good})))
+    assert run.rc == 0, run
+    assert ('rustdesk.example.com', 'AAAA') in upstream_dns.zone.queries
+    assert 'option6:dns-server,[2001:db8:11::20]' in read(dropin)
