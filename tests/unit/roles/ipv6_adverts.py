@@ -143,10 +143,10 @@ class NetnsPair(object):
                               capture_output=True, text=True, **kwargs)
 
     def wait_link_local(self):
-        for _ in range(50):
-            ready = all('scope link' in self.run(ns, 'ip', '-6', 'addr', 'show', 'dev', iface).stdout
-                        and 'tentative' not in self.run(ns, 'ip', '-6', 'addr', 'show', 'dev', iface).stdout
-                        for ns, iface in ((self.router, self.router_if), (self.client, self.client_if)))
+        for _attempt in range(50):
+            shown = [self.run(ns, 'ip', '-6', 'addr', 'show', 'dev', iface).stdout
+                     for ns, iface in ((self.router, self.router_if), (self.client, self.client_if))]
+            ready = all('scope link' in text and 'tentative' not in text for text in shown)
             if ready:
                 return
             time.sleep(0.1)
