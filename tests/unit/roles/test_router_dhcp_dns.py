@@ -395,7 +395,9 @@ def test_routeros_ipv6_adverts_check_run_rerun_none_absent(runner):
                 router_dhcp_dns_routeros_dhcp6_server='lan6')
 
     # router_dhcp_dns_ipv6: false is the role as before: IPv6 untouched, no IPv6 marker.
-    old = runner.run(ROLE, routeros_vars(**dict(ipv6, router_dhcp_dns_ipv6=False)))
+    old_vars = dict(ipv6)
+    old_vars['router_dhcp_dns_ipv6'] = False
+    old = runner.run(ROLE, routeros_vars(**old_vars))
     assert old.rc == 0, old
     state = runner.routeros()['paths']
     assert state['ipv6/nd'] == before['ipv6/nd'] and state['ipv6/dhcp-server'] == before['ipv6/dhcp-server']
