@@ -473,8 +473,8 @@ def test_check_also_asks_each_ipv6_server_before_advertising_it(runner, tmp_path
     assert 'option6:dns-server,[2001:db8:11::20]' in read(dropin)
 
 
-@pytest.mark.parametrize('servers', [['192.168.11.20'], ['2001:db8:11::20/64'], ['[2001:db8:11::20]'], ['2001:db8:::1'],
-                                     ['2001:db8:11::20', '2001:db8:11::20']])
+# One role run per case (CI time): an address in brackets with a prefix, and a duplicate.
+@pytest.mark.parametrize('servers', [['[2001:db8:11::20]/64', '192.168.11.20'], ['2001:db8:11::20', '2001:db8:11::20']])
 def test_bad_ipv6_servers_are_rejected_before_anything_runs(runner, servers):
     run = runner.run(ROLE, routeros_vars(router_dhcp_dns_ipv6=True, router_dhcp_dns_servers_ipv6=servers), read_only=True)
     assert run.rc != 0
