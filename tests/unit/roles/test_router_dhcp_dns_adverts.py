@@ -144,7 +144,7 @@ def test_dnsmasq_advertises_exactly_the_split_dns_servers_over_ipv6(runner, tmp_
 
 def test_dnsmasq_refuses_a_tagged_ipv6_dns_option_elsewhere(runner, tmp_path):
     """A tagged option6:dns-server in another file is advertised as well as (RA) or instead of ours:
-    measured in ../../../tests/unit/roles (see the module docstring); the role refuses before writing."""
+    measured with dnsmasq 2.90 (README "IPv6 DNS adverts"); the role refuses before writing."""
     tmp = str(tmp_path)
     confdir = os.path.join(tmp, 'dnsmasq.d')
     os.mkdir(confdir)
