@@ -5,6 +5,10 @@
 # replaces the file with mv, which fails on Docker's bind-mounted resolv.conf: this one writes in
 # place. Also run after every DHCPv4 lease (dhclient exit hook), as resolvconf would merge both.
 set -e
+# One merge at a time (rdnssd's own call and the DHCP client's can coincide): a second one reading
+# the file while the first rewrites it in place would see it empty.
+exec 9>/run/natloop-rdnssd-merge.lock
+flock 9
 resolv=/etc/resolv.conf
 learnt=/run/rdnssd/resolv.conf
 [ -f "$learnt" ] || exit 0
