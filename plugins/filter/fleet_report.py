@@ -26,18 +26,20 @@ def fleet_summary(clients, previous=None, allowed_verdicts=None):
     """Summarize per site and per client x service.
 
     clients: [{host, site, fixes, services (service_check's list, or None when the client was not
-    checked), reason (why not checked)}]. previous: an earlier summary (its ``cases`` are compared).
-    A case is ok when its verdict is in allowed_verdicts (default ["ok"]).
+    checked), findings (service_check's client_findings), reason (why not checked)}]. previous: an
+    earlier summary (its ``cases`` are compared). A case is ok when its verdict is in
+    allowed_verdicts (default ["ok"]). Findings are warnings: listed and counted per site, never a
+    failed case, a failing site or a regression.
     """
     if not isinstance(clients, list):
         raise TypeError("fleet_summary expects a list of clients, got %s" % type(clients).__name__)
     allowed = list(allowed_verdicts or ["ok"])
-    cases, sites = [], {}
+    cases, sites, warnings = [], {}, []
     for client in sorted(clients, key=lambda c: (to_text(c.get("site")), to_text(c.get("host")))):
         site_name = to_text(client.get("site") or "site")
         site = sites.setdefault(site_name, {
             "site": site_name, "fixes": sorted(client.get("fixes") or []), "clients_total": 0,
-            "clients_ok": 0, "verdicts": {}, "not_changed": None})
+            "clients_ok": 0, "verdicts": {}, "warnings": {}, "not_changed": None})
         if client.get("not_changed") and not site["not_changed"]:
             site["not_changed"] = to_text(client["not_changed"])
         site["clients_total"] += 1
@@ -57,6 +59,12 @@ def fleet_summary(clients, previous=None, allowed_verdicts=None):
             cases.append(case)
         if client_ok:
             site["clients_ok"] += 1
+        for finding in client.get("findings") or []:
+            code = to_text(finding.get("code"))
+            site["warnings"][code] = site["warnings"].get(code, 0) + 1
+            warnings.append({"site": site_name, "client": to_text(client.get("host")), "code": code,
+                             "severity": to_text(finding.get("severity") or "warning"),
+                             "server": to_text(finding.get("server") or ""), "reason": to_text(finding.get("reason") or "")})
     for site in sites.values():
         site["status"] = "ok" if site["clients_ok"] == site["clients_total"] else "failing"
     before = {}
@@ -74,17 +82,21 @@ def fleet_summary(clients, previous=None, allowed_verdicts=None):
     return {
         "sites": [sites[name] for name in sorted(sites)],
         "cases": cases,
+        "warnings": warnings,
         "allowed_verdicts": allowed,
         "totals": {"sites": len(sites), "sites_ok": sum(1 for s in sites.values() if s["status"] == "ok"),
                    "clients": sum(s["clients_total"] for s in sites.values()),
                    "clients_ok": sum(s["clients_ok"] for s in sites.values()),
-                   "cases": len(cases), "cases_failed": sum(1 for c in cases if not c["ok"])},
+                   "cases": len(cases), "cases_failed": sum(1 for c in cases if not c["ok"]),
+                   "warnings": len(warnings)},
         "regressions": regressions,
     }
 
 
 def fleet_junit(summary):
-    """JUnit XML: one test suite per site, one test case per client x service, a failure per bad verdict."""
+    """JUnit XML: one test suite per site, one test case per client x service, a failure per bad verdict.
+
+    Warnings are no failures: a suite property counts them and the suite's system-out lists them."""
     if not isinstance(summary, dict) or "sites" not in summary:
         raise TypeError("fleet_junit expects the result of natloop.lan.fleet_summary")
     totals = summary["totals"]
@@ -98,12 +110,17 @@ def fleet_junit(summary):
         ElementTree.SubElement(props, "property", name="fixes", value=",".join(site["fixes"]) or "none")
         if site.get("not_changed"):
             ElementTree.SubElement(props, "property", name="not_changed", value=site["not_changed"])
+        site_warnings = [w for w in summary.get("warnings", []) if w["site"] == site["site"]]
+        ElementTree.SubElement(props, "property", name="warnings", value=str(len(site_warnings)))
         for case in site_cases:
             element = ElementTree.SubElement(suite, "testcase", classname=site["site"],
                                              name="%s %s" % (case["client"], case["service"]))
             if not case["ok"]:
                 failure = ElementTree.SubElement(element, "failure", message=case["verdict"], type=case["verdict"])
                 failure.text = case["reason"]
+        if site_warnings:
+            ElementTree.SubElement(suite, "system-out").text = "\n".join(
+                "warning %s %s (%s): %s" % (w["client"], w["code"], w["server"], w["reason"]) for w in site_warnings)
     return to_text(ElementTree.tostring(root, encoding="unicode"))
 
 

@@ -14,6 +14,7 @@ the client address for 15 minutes, so a 401 or 403 is never retried.
 
 import base64
 import contextlib
+import re
 from collections import OrderedDict
 
 from ansible.module_utils.basic import env_fallback
@@ -33,7 +34,11 @@ from ansible_collections.natloop.lan.plugins.module_utils._record_module import 
     sync_argument_spec,
 )
 from ansible_collections.natloop.lan.plugins.module_utils._records import (
+    RecordError,
     RecordRules,
+    in_scope,
+    normalize_name,
+    normalize_scope,
     record_from_server,
 )
 
@@ -80,7 +85,15 @@ UPSTREAM_MODES = ('load_balance', 'parallel', 'fastest_addr')
 
 # The settings adguard_settings manages, in the order they are read and written.
 SETTINGS = ('upstream_dns', 'bootstrap_dns', 'upstream_mode', 'filtering_enabled', 'rewrites_enabled',
-            'protection_enabled')
+            'protection_enabled', 'nxdomain_names')
+
+# nxdomain_names: one user rule per name, in the form AdGuard Home's own blocked-service list uses for
+# the Private Relay names (AGH internal/filtering/servicelist.go, "icloud_private_relay"). User rules
+# with $dnsrewrite apply while filtering is on, also with protection off (AGH
+# internal/filtering/filtering.go matchHost: the dnsrewrite result is returned before the
+# "if !setts.ProtectionEnabled" check); see tests/standins/README.md, "AdGuard Home: local names and canaries".
+NXDOMAIN_RULE = '||{0}^$dnsrewrite=NXDOMAIN;;'
+_NXDOMAIN_RULE_RE = re.compile(r'^\|\|([A-Za-z0-9_.-]+)\^\$dnsrewrite=NXDOMAIN;;$')
 # The settings that POST /control/dns_config takes (it takes partial JSON: the others stay).
 DNS_CONFIG_SETTINGS = ('upstream_dns', 'bootstrap_dns', 'upstream_mode')
 
@@ -95,6 +108,8 @@ def settings_argument_spec():
         filtering_enabled=dict(type='bool'),
         rewrites_enabled=dict(type='bool'),
         protection_enabled=dict(type='bool'),
+        nxdomain_names=dict(type='list', elements='str'),
+        nxdomain_names_scope=dict(type='list', elements='str'),
     )
     return spec
 
@@ -303,10 +318,49 @@ class AdGuardSettingsBackend(_AdGuardModuleBackend):
 
     label = 'AdGuard Home'
 
-    def __init__(self, client, warn):
+    def __init__(self, client, warn, nxdomain_scope=None):
         super(AdGuardSettingsBackend, self).__init__(client, warn)
         self.filtering_interval = None
         self.rewrites_switchable = None
+        self.nxdomain_scope = nxdomain_scope or []
+        self.nxdomain_wanted = []
+        self.user_rules = None
+
+    @classmethod
+    def from_module(cls, module):
+        return cls(AdGuardClient.from_params(module.params), module.warn, module.params.get('nxdomain_names_scope'))
+
+    def normalize(self, wanted):
+        """Canonical nxdomain_names (sorted, lower case) and scope; BackendError names every bad item."""
+        if 'nxdomain_names' not in wanted and not self.nxdomain_scope:
+            return wanted
+        problems = []
+        names = set()
+        for index, name in enumerate(wanted.get('nxdomain_names') or []):
+            try:
+                names.add(normalize_name(name, backend='AdGuard Home'))
+            except ValueError as exc:
+                problems.append('nxdomain_names[{0}] ({1!r}) {2}'.format(index, name, exc))
+        try:
+            self.nxdomain_scope = normalize_scope(self.nxdomain_scope, RULES, option='nxdomain_names_scope')
+        except RecordError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise BackendError('Invalid input, nothing was changed: ' + ' | '.join(problems), problems=problems)
+        if 'nxdomain_names' in wanted:
+            wanted = OrderedDict(wanted)
+            wanted['nxdomain_names'] = self.nxdomain_wanted = sorted(names)
+        return wanted
+
+    def _managed_rule_name(self, rule):
+        """The name of a rule in NXDOMAIN_RULE form that this run manages, else None."""
+        match = _NXDOMAIN_RULE_RE.match(rule.strip()) if isinstance(rule, str) else None
+        if match is None:
+            return None
+        name = match.group(1).lower().rstrip('.')
+        if name in self.nxdomain_wanted or in_scope(name, self.nxdomain_scope):
+            return name
+        return None
 
     def read(self, names):
         # Always first, and never retried on 401: the one request that proves the credentials.
@@ -318,10 +372,16 @@ class AdGuardSettingsBackend(_AdGuardModuleBackend):
             current['bootstrap_dns'] = info.get('bootstrap_dns') or []
             # An empty mode is AdGuard Home's default, load balancing.
             current['upstream_mode'] = info.get('upstream_mode') or 'load_balance'
-        if 'filtering_enabled' in names:
+        if 'filtering_enabled' in names or 'nxdomain_names' in names:
             filtering = self.client.get('/control/filtering/status', 'reading the filtering settings') or {}
             current['filtering_enabled'] = bool(filtering.get('enabled'))
             self.filtering_interval = filtering.get('interval')
+            rules = filtering.get('user_rules') or []
+            if not isinstance(rules, list):
+                raise BackendError('AdGuard Home returned unexpected user rules: {0!r}'.format(rules)[:500])
+            self.user_rules = list(rules)
+            current['nxdomain_names'] = sorted(set(
+                name for name in (self._managed_rule_name(rule) for rule in rules) if name is not None))
         if 'rewrites_enabled' in names:
             settings = self.client.rewrite_settings()
             # Before v0.107.68 rewrites cannot be switched off: they are always on.
@@ -351,6 +411,24 @@ class AdGuardSettingsBackend(_AdGuardModuleBackend):
                              'switching rewrites {0}'.format(_on_off(changes['rewrites_enabled'])), method='PUT')
         if 'protection_enabled' in changes:
             self._set_protection(changes['protection_enabled'])
+        if 'nxdomain_names' in changes:
+            self.client.post('/control/filtering/set_rules', {'rules': self.render_rules(changes['nxdomain_names'])},
+                             'setting the user rules')
+
+    def render_rules(self, names):
+        """The complete new user rules: the rules just read, without the managed NXDOMAIN rules of names no
+        longer wanted, plus the missing ones. Rules of others stay as they are, in their order."""
+        present = set()
+        rules = []
+        for rule in self.user_rules or []:
+            name = self._managed_rule_name(rule)
+            if name is not None and (name not in names or name in present):
+                continue
+            if name is not None:
+                present.add(name)
+            rules.append(rule)
+        rules.extend(NXDOMAIN_RULE.format(name) for name in names if name not in present)
+        return rules
 
     def _set_protection(self, enabled):
         what = 'switching protection {0}'.format(_on_off(enabled))

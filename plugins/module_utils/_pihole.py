@@ -27,6 +27,7 @@ lists read again, which also proves FTL came back with them.
 
 import contextlib
 import ipaddress
+import re
 import time
 from collections import OrderedDict
 
@@ -49,7 +50,12 @@ from ansible_collections.natloop.lan.plugins.module_utils._record_module import 
 )
 from ansible_collections.natloop.lan.plugins.module_utils._records import (
     TYPE_CNAME,
+    Record,
+    RecordError,
     RecordRules,
+    in_scope,
+    normalize_name,
+    normalize_scope,
     record_from_server,
 )
 
@@ -96,9 +102,39 @@ def record_argument_spec():
     spec.update(
         dns_address=dict(type='str'),
         restart_timeout=dict(type='int', default=60),
+        local_names=dict(type='list', elements='str'),
+        local_names_scope=dict(type='list', elements='str'),
     )
     return spec
 
+
+# Local names (misc.dnsmasq_lines). Measured on the real FTL v6.4.1 (tests/standins/README.md,
+# "Behaviour contract" R3 and R10): "local=/NAME/" answers NAME from local data only (its dns.hosts
+# addresses; NOERROR without an answer for AAAA, HTTPS, SVCB, MX, TXT it has no data for; NXDOMAIN
+# for a name without local data) and would do the same to every name below NAME, which
+# "server=/*.NAME/#" sends to the upstreams again. A change of the lines restarts FTL.
+TYPE_LOCAL = 'LOCAL'
+LOCAL_LINES = ('local=/{0}/', 'server=/*.{0}/#')
+_LOCAL_LINE_RES = (re.compile(r'^local=/([^/*#]+)/$'), re.compile(r'^server=/\*\.([^/*#]+)/#$'))
+
+
+def local_records(name):
+    """The two dnsmasq lines that make ``name`` (canonical) local, as Records of type LOCAL."""
+    return [Record(name, line.format(name), TYPE_LOCAL) for line in LOCAL_LINES]
+
+
+def _parse_local_line(line):
+    """The canonical name of one of the LOCAL_LINES forms, or None for any other line."""
+    for pattern in _LOCAL_LINE_RES:
+        match = pattern.match(line.strip())
+        if match:
+            name = match.group(1).lower().rstrip('.')
+            return name or None
+    return None
+
+
+# wait_for_dns: any answer will do (the name may well be NXDOMAIN).
+ANY_ANSWER = object()
 
 # Tests replace these.
 monotonic = time.monotonic
@@ -246,10 +282,21 @@ class PiholeClient(object):
         ftl = data.get('ftl') if isinstance(data, dict) else None
         return ftl if isinstance(ftl, dict) else None
 
-    def patch_dns(self, changes):
-        """Send the changed lists; return the dns section of FTL's answer, or None if it has none."""
+    def get_dnsmasq_lines(self):
+        data = self._call('GET', '/config/misc/dnsmasq_lines', what='reading misc.dnsmasq_lines').json() or {}
         try:
-            response = self.http.request('PATCH', '/config', json_body={'config': {'dns': changes}})
+            return data['config']['misc']['dnsmasq_lines']
+        except (KeyError, TypeError):
+            raise BackendError('Pi-hole returned an unexpected config: {0!r}'.format(data)[:500])
+
+    def patch_dns(self, changes):
+        """Send the changed lists (dns.hosts, dns.cnameRecords, misc.dnsmasq_lines) in one PATCH; return
+        the dns section of FTL's answer, or None if it has none."""
+        config = {}
+        for name, value in changes.items():
+            config.setdefault(_section_of(name), {})[name] = value
+        try:
+            response = self.http.request('PATCH', '/config', json_body={'config': config})
         except HttpError as error:
             raise BackendError(self._patch_failure(error, changes), status=error.status)
         try:
@@ -258,7 +305,7 @@ class PiholeClient(object):
             return None
 
     def _patch_failure(self, error, changes):
-        names = ' and '.join('dns.' + name for name in sorted(changes))
+        names = ' and '.join(_section_of(name) + '.' + name for name in sorted(changes))
         key, message, hint = _error_fields(error)
         if error.status == 403:
             return APP_SUDO_HINT.format(': ' + message if message else '')
@@ -269,6 +316,10 @@ class PiholeClient(object):
             return 'Pi-hole refused the new {0} list, nothing was changed: {1}'.format(
                 names, ': '.join(part for part in (message, hint) if part))
         return self.explain(error, 'writing ' + names)
+
+
+def _section_of(name):
+    return 'misc' if name == 'dnsmasq_lines' else 'dns'
 
 
 def _dns_section(data):
@@ -343,30 +394,68 @@ class _PiholeModuleBackend(object):
 
 
 class PiholeBackend(_PiholeModuleBackend):
-    """Reads both lists as Records and writes each plan as one PATCH of the changed lists."""
+    """Reads both lists (and the local-name lines of misc.dnsmasq_lines) as Records and writes each
+    plan as one PATCH of the changed lists, so FTL restarts at most once per write."""
 
     rules = RULES
 
-    def __init__(self, client, warn, dns_address=None, restart_timeout=60):
+    def __init__(self, client, warn, dns_address=None, restart_timeout=60, local_names=None, local_scope=None):
         super(PiholeBackend, self).__init__(client, warn)
-        self.lists = {'hosts': [], 'cnameRecords': []}
+        self.lists = {'hosts': [], 'cnameRecords': [], 'dnsmasq_lines': []}
         self.dns_address = dns_address
         self.restart_timeout = restart_timeout
         self.dns_port = 53
         self.restarts = 0
+        # None: misc.dnsmasq_lines is neither read nor written.
+        self.local_names = local_names
+        self.local_scope = local_scope or []
 
     @classmethod
     def from_module(cls, module):
         params = module.params
+        local_names = local_scope = None
+        if params.get('local_names') is not None or params.get('local_names_scope'):
+            problems = []
+            local_names = []
+            for index, name in enumerate(params.get('local_names') or []):
+                try:
+                    local_names.append(normalize_name(name, backend='Pi-hole'))
+                except ValueError as exc:
+                    problems.append('local_names[{0}] ({1!r}) {2}'.format(index, name, exc))
+            try:
+                local_scope = normalize_scope(params.get('local_names_scope'), RULES, option='local_names_scope')
+            except RecordError as exc:
+                problems.extend(exc.problems)
+            if problems:
+                module.fail_json(msg='Invalid input, nothing was changed: ' + ' | '.join(problems), problems=problems)
         return cls(PiholeClient.from_params(params), module.warn, params.get('dns_address'),
-                   params.get('restart_timeout') or 60)
+                   params.get('restart_timeout') or 60, local_names, local_scope)
+
+    def owned(self, record):
+        """Local-name lines of names in local_names_scope: synced with local_names, purge or not."""
+        return record.rtype == TYPE_LOCAL and in_scope(record.domain, self.local_scope)
 
     def read(self):
         dns = self.client.get_dns_config()
         port = dns.get('port')
         if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
             self.dns_port = port
-        return self._records(dns)
+        records = self._records(dns)
+        if self.local_names is not None:
+            records.extend(self._local_records(self.client.get_dnsmasq_lines()))
+        return records
+
+    def _local_records(self, lines):
+        if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+            raise BackendError('Pi-hole returned an unexpected misc.dnsmasq_lines: {0!r}'.format(lines)[:500])
+        self.lists['dnsmasq_lines'] = list(lines)
+        records = []
+        for index, line in enumerate(lines):
+            name = _parse_local_line(line)
+            if name is not None:
+                form = LOCAL_LINES[0 if line.strip().startswith('local=') else 1]
+                records.append(Record(name, form.format(name), TYPE_LOCAL, ref=('dnsmasq_lines', index, 0)))
+        return records
 
     def _records(self, dns):
         records = []
@@ -394,19 +483,21 @@ class PiholeBackend(_PiholeModuleBackend):
         return records
 
     def prepare(self, wanted, current):
+        for name in self.local_names or []:
+            wanted = wanted + local_records(name)
         return wanted, ('ttl',)
 
     def apply(self, plan):
         new_lists = self.render(plan)
         changes = OrderedDict()
-        for name in ('hosts', 'cnameRecords'):
+        for name in ('hosts', 'cnameRecords', 'dnsmasq_lines'):
             if new_lists[name] != self.lists[name]:
                 changes[name] = new_lists[name]
         if not changes:
             return
         sent = monotonic()
         self.client.patch_dns(changes)
-        if 'cnameRecords' in changes:
+        if 'cnameRecords' in changes or 'dnsmasq_lines' in changes:
             self.restarts += 1
             self.wait_for_restart(sent, plan)
 
@@ -445,13 +536,17 @@ class PiholeBackend(_PiholeModuleBackend):
         self.wait_for_dns(plan, deadline)
 
     def restart_probe(self, plan):
-        """(alias, target or None) of a changed CNAME: what the restarted DNS server must answer."""
+        """(alias, target or None) of a changed CNAME: what the restarted DNS server must answer;
+        for a change of the local-name lines only, (name, ANY_ANSWER): any answer shows DNS is back."""
         cnames = [change for change in plan.changes if change.sample.rtype == TYPE_CNAME]
         for change in cnames:
             if change.action != 'delete':
                 return change.wanted.domain, change.wanted.answer
         for change in cnames:
             return change.sample.domain, None
+        for change in plan.changes:
+            if change.sample.rtype == TYPE_LOCAL:
+                return change.sample.domain, ANY_ANSWER
         return None
 
     def wait_for_dns(self, plan, deadline):
@@ -467,6 +562,8 @@ class PiholeBackend(_PiholeModuleBackend):
         while True:
             try:
                 answer = _dns_wire.query(address, name, 'CNAME', timeout=1.0)
+                if target is ANY_ANSWER:
+                    return
                 found = answer.values(name, 'CNAME')
                 # A deleted alias: any answer without the CNAME (NXDOMAIN, or what the upstreams say).
                 if (target in found) if target is not None else not found:
@@ -477,16 +574,17 @@ class PiholeBackend(_PiholeModuleBackend):
             if monotonic() >= deadline:
                 raise BackendError(
                     "Pi-hole's DNS server at {0} did not answer {1} CNAME with {2} within {3} s (restart_timeout) after "
-                    "the CNAME change restarted FTL: {4}. If Pi-hole's DNS is published on another address or port than "
+                    "the change restarted FTL: {4}. If Pi-hole's DNS is published on another address or port than "
                     "{0}, set dns_address (an empty string skips this check).".format(
-                        address, name, target or 'no CNAME (deleted)', self.restart_timeout, last),
+                        address, name, 'any answer' if target is ANY_ANSWER else target or 'no CNAME (deleted)',
+                        self.restart_timeout, last),
                     dns_address=address, restart_timeout=self.restart_timeout)
             sleep(RESTART_POLL)
 
     def render(self, plan):
         """The complete new lists: stored lines minus dropped names, plus new lines."""
         dropped = set()
-        added = {'hosts': [], 'cnameRecords': []}
+        added = {'hosts': [], 'cnameRecords': [], 'dnsmasq_lines': []}
         for change in plan.changes:
             if change.action == 'delete':
                 dropped.update(record.ref for record in change.current)
@@ -501,6 +599,10 @@ class PiholeBackend(_PiholeModuleBackend):
             'hosts': self._rebuild('hosts', dropped, _parse_hosts_line, _join_hosts) + [_hosts_line(r) for r in added['hosts']],
             'cnameRecords': (self._rebuild('cnameRecords', dropped, _parse_cname_line, _join_cname)
                              + [_cname_line(r) for r in added['cnameRecords']]),
+            # Lines of others (any other option or form) stay as they are, in their order.
+            'dnsmasq_lines': ([line for index, line in enumerate(self.lists['dnsmasq_lines'])
+                               if ('dnsmasq_lines', index, 0) not in dropped]
+                              + [r.answer for r in added['dnsmasq_lines']]),
         }
 
     def _rebuild(self, name, dropped, parse, join):
@@ -520,6 +622,8 @@ class PiholeBackend(_PiholeModuleBackend):
 
 
 def _list_of(record):
+    if record.rtype == TYPE_LOCAL:
+        return 'dnsmasq_lines'
     return 'cnameRecords' if record.rtype == TYPE_CNAME else 'hosts'
 
 

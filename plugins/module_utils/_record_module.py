@@ -20,7 +20,8 @@ fresh read is also what a new plan keeps: entries of others that it shows are ne
 A backend object provides: ``rules`` (RecordRules), ``lock_url`` (the server's URL, the lock's
 key), ``session()`` (context manager, opened once per run and always closed), ``read()`` (list of
 Record), ``prepare(wanted, current)`` (returns the wanted records and the attribute names to
-compare on this server) and ``apply(plan)`` (carries out the plan's changes).
+compare on this server) and ``apply(plan)`` (carries out the plan's changes); optionally ``owned(record)``,
+true for stored records the backend always syncs (see ``_records.build_plan``).
 """
 
 import random
@@ -141,7 +142,8 @@ def run_sync(module, backend):
             with backend.session():
                 current = backend.read()
                 wanted, attributes = backend.prepare(wanted, current)
-                plan = build_plan(current, wanted, state, purge=purge, scope=scope, attributes=attributes)
+                plan = build_plan(current, wanted, state, purge=purge, scope=scope, attributes=attributes,
+                                  owned=getattr(backend, 'owned', None))
                 after = plan.after
                 if plan.changes and not module.check_mode:
                     after = _write_confirmed(backend, plan, wanted, state, purge, scope, attributes)
@@ -180,7 +182,8 @@ def _write_confirmed(backend, plan, wanted, state, purge, scope, attributes):
 
     def replan(actual):
         try:
-            return build_plan(actual, wanted, state, purge=purge, scope=scope, attributes=attributes)
+            return build_plan(actual, wanted, state, purge=purge, scope=scope, attributes=attributes,
+                              owned=getattr(backend, 'owned', None))
         except RecordError as exc:  # another writer stored a conflicting record meanwhile
             raise BackendError('{0} changed while this run wrote to it, and now holds records that conflict with '
                                'the wanted ones: {1}'.format(rules.backend, ' | '.join(exc.problems)),

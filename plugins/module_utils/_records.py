@@ -360,18 +360,20 @@ class Change(object):
 
 
 class Plan(object):
-    def __init__(self, changes, managed_keys, scope, before, after):
+    def __init__(self, changes, managed_keys, scope, before, after, owned=None):
         self.changes = changes
         self.managed_keys = managed_keys
         self.scope = scope
         self.before = before
         self.after = after
+        self.owned = owned
 
     def count(self, action):
         return sum(1 for change in self.changes if change.action == action)
 
     def is_managed(self, record):
-        return record.key in self.managed_keys or (self.scope is not None and in_scope(record.domain, self.scope))
+        return (record.key in self.managed_keys or (self.scope is not None and in_scope(record.domain, self.scope))
+                or (self.owned is not None and self.owned(record)))
 
     def managed(self, records):
         return sorted((r for r in records if self.is_managed(r)), key=Record.sort_key)
@@ -395,13 +397,15 @@ def _show(value):
     return str(value)
 
 
-def build_plan(current, wanted, state, purge=False, scope=None, attributes=()):
+def build_plan(current, wanted, state, purge=False, scope=None, attributes=(), owned=None):
     """Compare the stored records with the wanted ones and return the Plan.
 
     ``attributes`` names the record fields the backend stores besides the key ('enabled',
     'ttl'); they are compared and updated in place. Keys present more than once on the server
     are collapsed to one entry. With ``purge``, stored records whose domain is in ``scope``
     and whose key is not wanted are deleted; records outside the scope are never touched.
+    ``owned`` (a predicate, or None) marks stored records the backend always syncs, purge or not
+    (for example Pi-hole's local-name lines): those not wanted are deleted with state=present.
     Raise RecordError if the result would hold a name with two CNAME targets.
     """
     groups = OrderedDict()
@@ -423,17 +427,20 @@ def build_plan(current, wanted, state, purge=False, scope=None, attributes=()):
             reasons.extend(_differences(have[0], want, attributes))
             if reasons:
                 changes.append(Change('update', key, want, have, reasons))
-        if scope is not None:
-            for key, have in groups.items():
-                if key not in wanted_by_key and in_scope(have[0].domain, scope):
-                    changes.append(Change('delete', key, None, have, ['in purge_scope, not in the list']))
+        for key, have in groups.items():
+            if key in wanted_by_key:
+                continue
+            if scope is not None and in_scope(have[0].domain, scope):
+                changes.append(Change('delete', key, None, have, ['in purge_scope, not in the list']))
+            elif owned is not None and owned(have[0]):
+                changes.append(Change('delete', key, None, have, ['managed by this module, no longer wanted']))
     else:
         for key in wanted_by_key:
             if key in groups:
                 changes.append(Change('delete', key, None, groups[key], ['state=absent']))
 
     managed_keys = set(wanted_by_key)
-    plan = Plan(changes, managed_keys, scope, [], [])
+    plan = Plan(changes, managed_keys, scope, [], [], owned)
     result = predict(current, plan, attributes)
     plan.before = plan.managed(current)
     plan.after = plan.managed(result)

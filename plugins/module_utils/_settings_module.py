@@ -11,6 +11,8 @@ settings asked for -> compare -> validate -> (check mode: stop here) -> write th
 -> read again -> verify -> close session -> release the lock -> report.
 
 Only the settings given a value are read, compared and written; the others stay as they are.
+A backend may also provide ``normalize(wanted)``: the wanted values in the canonical form ``read``
+returns (for example a sorted list), raising BackendError for input it cannot use.
 A backend object provides: ``label`` (the server's name in messages), ``lock_url``, ``session()``
 (context manager, opened once per run and always closed), ``read(names)`` (an ordered dict of the
 current values), ``validate(changes)`` (raises BackendError for a change the server cannot
@@ -36,6 +38,8 @@ def run_settings(module, backend, wanted):
     changes = OrderedDict()
     writing = False
     try:
+        if hasattr(backend, 'normalize'):   # canonical values (sorted lists), checked before any request
+            wanted = backend.normalize(wanted)
         with writer_lock(module, backend.lock_url), backend.session():
             before = backend.read(list(wanted))
             changes = OrderedDict((name, value) for name, value in wanted.items() if before.get(name) != value)

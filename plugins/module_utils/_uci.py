@@ -123,7 +123,13 @@ def plan_commands(sections, package, desired):
                     commands.append('uci delete %s' % target)
             elif isinstance(value, list):
                 if have != value:
-                    if have is not None:
+                    if have is not None and len(have) > 1 and value:
+                        # Certainly a list: emptying it with del_list and refilling it keeps the option's
+                        # place in the section (measured with the real uci), so undo restores `uci show`
+                        # exactly. A single value may be an old-style option, which del_list cannot empty.
+                        commands.extend('uci del_list %s=%s' % (target, shell_quote(item))
+                                        for item in sorted(set(have), key=have.index))
+                    elif have is not None:
                         commands.append('uci delete %s' % target)
                     commands.extend('uci add_list %s=%s' % (target, shell_quote(item)) for item in value)
             elif have != [value]:
@@ -170,7 +176,7 @@ def _dhcp_record_name(section):
     return 'natloop_dns_' + section
 
 
-def dhcp_dns_desired(sections, section, servers, state):
+def dhcp_dns_desired(sections, section, servers, state, ipv6=None, forward=None):
     """Desired dhcp_option list of a dhcp section and the record of what it replaced.
 
     present: the option 6 entries are replaced by one entry (at the first one's position), every
@@ -214,11 +220,104 @@ def dhcp_dns_desired(sections, section, servers, state):
             placed = True
     if not placed:
         wanted.extend(replacement)
+    record_changes = {}
     if wanted != current:
         desired[section] = {'dhcp_option': wanted or None}
         if state == 'present' and record is None and before != replacement:
-            desired[record_name] = {'.type': DHCP_DNS_RECORD_TYPE, 'section': section, 'before': before or None}
+            record_changes['before'] = before or None
+    extra = {}
+    if ipv6 is not None:
+        extra.update(_dhcp_dns6_changes(sections[section], ipv6['servers'], state, record or {}, record_changes))
+    if forward is not None:
+        for name, options in _forward_changes(sections, forward, state, record or {}, record_changes).items():
+            desired.setdefault(name, {}).update(options)
+    if extra:
+        desired.setdefault(section, {}).update(extra)
+    if state == 'present' and record_changes:
+        if record is None:
+            # The option 6 entries of now are what absent restores, also when only IPv6 changed.
+            record_changes.setdefault('before', before or None)
+            record_changes = dict({'.type': DHCP_DNS_RECORD_TYPE, 'section': section}, **record_changes)
+        desired[record_name] = record_changes
     return desired, warnings
+
+
+def _is_ipv6(value):
+    return ':' in value
+
+
+def _dhcp_dns6_changes(options, servers, state, record, record_changes):
+    """The options of a dhcp section that set its IPv6 DNS adverts (RA RDNSS and DHCPv6 option 23).
+
+    OpenWrt's odhcpd (RA and DHCPv6 on a default install) advertises the IPv6 addresses of the
+    section's `dns` list, or, when it has none and `dns_service` is on (the default), the router's
+    own address (openwrt/odhcpd src/router.c RDNSS and src/dhcpv6.c, odhcpd_get_interface_dns_addr6
+    in src/odhcpd.c). OpenWrt's dnsmasq init, where dnsmasq does RA, writes
+    option6:dns-server from the same `dns` list (package/network/services/dnsmasq/files/dnsmasq.init).
+    present: `dns` = its IPv4 entries (odhcpd's DHCPv4, kept) + servers; no servers: `dns_service` 0
+    and no IPv6 entry. The options changed and their values before are recorded once
+    (`ipv6_changed`, `dns_before`, `dns_service_before`); absent puts them back.
+    """
+    changes = {}
+    changed = list(record.get('ipv6_changed', []))
+    if state == 'present':
+        current = options.get('dns')
+        wanted = [item for item in (current or []) if not _is_ipv6(item)] + list(servers)
+        if wanted != (current or []):
+            changes['dns'] = wanted or None
+        if not servers and _bool(options, 'dns_service', True):
+            changes['dns_service'] = '0'
+        for option in ('dns', 'dns_service'):
+            if option in changes and option not in changed:
+                changed.append(option)
+                have = options.get(option)
+                if option == 'dns':
+                    record_changes['dns_before'] = list(have) if have else None
+                else:
+                    record_changes['dns_service_before'] = have[0] if have else None
+        if changed != list(record.get('ipv6_changed', [])):
+            record_changes['ipv6_changed'] = changed
+        return changes
+    for option in changed:
+        before = record.get(option + '_before')
+        if option == 'dns':
+            changes['dns'] = list(before) if before else None
+        elif option == 'dns_service':
+            changes['dns_service'] = before[0] if before else None
+    return changes
+
+
+def _forward_changes(sections, forward, state, record, record_changes):
+    """`server` entries (/name/address) and `rebind_domain` entries of the first dnsmasq section.
+
+    OpenWrt's dnsmasq init turns `list server` into --server and, while rebind_protection is on
+    (the default), `list rebind_domain` into --rebind-domain-ok (dnsmasq.init, dnsmasq_start).
+    present: adds the entries that are missing and records each added value (`server_added`,
+    `rebind_domain_added`); absent removes exactly the recorded values again.
+    """
+    wanted = {'server': [], 'rebind_domain': []}
+    if state == 'present':
+        wanted['server'] = ['/%s/%s' % (domain, forward['server']) for domain in forward['domains']]
+        if forward.get('rebind_exceptions'):
+            wanted['rebind_domain'] = list(forward['domains'])
+    desired = {}
+    for option in ('server', 'rebind_domain'):
+        added = list(record.get(option + '_added', []))
+        for name, options in sections.items():
+            if options.get('.type') != 'dnsmasq':
+                continue
+            current = list(options.get(option, []))
+            if state == 'present':
+                new = current + [value for value in wanted[option] if value not in current]
+                added += [value for value in wanted[option] if value not in current and value not in added]
+            else:
+                new = [value for value in current if value not in added]
+            if new != current:
+                desired.setdefault(name, {})[option] = new or None
+            break  # OpenWrt's @dnsmasq[0]: the instance that serves the LAN on a default install
+        if state == 'present' and added != list(record.get(option + '_added', [])):
+            record_changes[option + '_added'] = added
+    return desired
 
 
 def _port_ranges(values):

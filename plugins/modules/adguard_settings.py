@@ -69,6 +69,25 @@ options:
       - Protection, that is ad blocking and the other blocking features. Rewrites keep answering while it is off.
       - A timed pause counts as neither on nor off; either value makes the state permanent.
     type: bool
+  nxdomain_names:
+    description:
+      - Names AdGuard Home answers with NXDOMAIN (no address, for every query type and for the names below them),
+        also while protection is off. For the browsers' and systems' canaries, for example V(mask.icloud.com) and
+        V(mask-h2.icloud.com) (iCloud Private Relay), which AdGuard Home otherwise forwards to its upstreams.
+      - Each name gets one user rule C(||NAME^$dnsrewrite=NXDOMAIN;;), the form of AdGuard Home's own blocked
+        service "iCloud Private Relay". AdGuard Home applies C($dnsrewrite) user rules while filtering is on, with
+        protection on or off (from its source, v0.107.79). Other user rules are kept as they are.
+      - Compared as a set of lower-case names. Rules in this form for names in O(nxdomain_names_scope) that are not
+        listed are removed.
+    type: list
+    elements: str
+  nxdomain_names_scope:
+    description:
+      - Names (V(example.com)) or patterns (V(*.example.com), V(*)) whose NXDOMAIN user rules this module owns; a
+        rule of that form for a name in the scope but not in O(nxdomain_names) is removed. Rules of other names are
+        never touched.
+    type: list
+    elements: str
 seealso:
   - module: natloop.lan.adguard_rewrite
   - module: natloop.lan.pihole_settings
@@ -85,6 +104,15 @@ EXAMPLES = r"""
     filtering_enabled: true
     rewrites_enabled: true
     protection_enabled: false
+  delegate_to: localhost
+
+- name: No iCloud Private Relay on this network, also with ad blocking off
+  natloop.lan.adguard_settings:
+    url: http://192.168.11.20
+    username: admin
+    password: "{{ adguard_password }}"
+    nxdomain_names: [mask.icloud.com, mask-h2.icloud.com]
+    nxdomain_names_scope: [mask.icloud.com, mask-h2.icloud.com]
   delegate_to: localhost
 """
 
@@ -114,6 +142,7 @@ settings:
   type: dict
   sample:
     upstream_dns: [192.168.11.1]
+    nxdomain_names: [mask-h2.icloud.com, mask.icloud.com]
     filtering_enabled: true
     rewrites_enabled: true
     protection_enabled: false

@@ -62,6 +62,36 @@ options:
         type: str
         choices: [present, absent]
         default: present
+      ipv6:
+        description:
+          - Also set the IPv6 DNS adverts of the section (RA RDNSS and DHCPv6 option 23, sent by odhcpd,
+            or by dnsmasq where it does RA), from its C(dns) list.
+          - With O(dhcp_dns.servers_ipv6), C(dns) holds exactly those IPv6 addresses (IPv4 entries are kept);
+            without, C(dns) holds no IPv6 address and C(dns_service) is C(0), so no IPv6 resolver is advertised.
+          - The options changed and their values before are recorded in the same record section
+            (C(ipv6_changed), C(dns_before), C(dns_service_before)); V(absent) puts them back.
+        type: bool
+        default: false
+      servers_ipv6:
+        description: IPv6 addresses of the split-DNS servers to advertise (with O(dhcp_dns.ipv6)).
+        type: list
+        elements: str
+        default: []
+      forward_domains:
+        description:
+          - Names the router's resolver forwards to the first of O(dhcp_dns.servers)
+            (C(list server '/NAME/ADDRESS') of the first C(dnsmasq) section).
+          - The values added are recorded (C(server_added)); V(absent) removes exactly those.
+        type: list
+        elements: str
+        default: []
+      rebind_exceptions:
+        description:
+          - For every name of O(dhcp_dns.forward_domains), a C(list rebind_domain) entry of the first C(dnsmasq)
+            section, so its private answer passes OpenWrt's rebind protection. Protection is never turned off.
+          - The values added are recorded (C(rebind_domain_added)); V(absent) removes exactly those.
+        type: bool
+        default: false
   redirect_reflection:
     description:
       - Make firewall4 reflect (hairpin NAT) the enabled port forwards (C(redirect) sections with
@@ -216,7 +246,13 @@ def _plan(module, sections):
         wanted = module.params['dhcp_dns']
         if wanted['state'] == 'present' and not wanted['servers']:
             module.fail_json(msg='dhcp_dns.servers must not be empty when dhcp_dns.state=present')
-        desired, warnings = dhcp_dns_desired(sections, wanted['section'], wanted['servers'], wanted['state'])
+        ipv6 = {'servers': wanted['servers_ipv6']} if wanted['ipv6'] or wanted['state'] == 'absent' else None
+        forward = None
+        if wanted['forward_domains'] or wanted['state'] == 'absent':
+            forward = {'domains': wanted['forward_domains'], 'server': (wanted['servers'] or [''])[0],
+                       'rebind_exceptions': wanted['rebind_exceptions']}
+        desired, warnings = dhcp_dns_desired(sections, wanted['section'], wanted['servers'], wanted['state'],
+                                             ipv6=ipv6, forward=forward)
         return desired, [], warnings
     wanted = module.params['redirect_reflection']
     redirects, unmatched = matching_redirects(sections, wanted['services'])
@@ -239,6 +275,10 @@ def main():
                 section=dict(type='str', default='lan'),
                 servers=dict(type='list', elements='str', default=[]),
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
+                ipv6=dict(type='bool', default=False),
+                servers_ipv6=dict(type='list', elements='str', default=[]),
+                forward_domains=dict(type='list', elements='str', default=[]),
+                rebind_exceptions=dict(type='bool', default=False),
             )),
             redirect_reflection=dict(type='dict', options=dict(
                 services=dict(type='list', elements='dict', required=True, options=SERVICE_SPEC),

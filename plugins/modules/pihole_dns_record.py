@@ -97,6 +97,28 @@ options:
       - Seconds to wait, from the write on, until a restarted FTL serves the API and answers DNS. Then the task fails.
     type: int
     default: 60
+  local_names:
+    description:
+      - Names Pi-hole answers only from its local data, never from its upstreams, for every query type. Without this,
+        Pi-hole forwards the AAAA, HTTPS (type 65), SVCB, MX and TXT questions of a name that has only A records to
+        its upstreams, so a public AAAA or an HTTPS record with public address hints reaches the LAN.
+      - For each name the module keeps two lines in Pi-hole's C(misc.dnsmasq_lines), V(local=/NAME/) and
+        V(server=/*.NAME/#). Then the name gets its local A/AAAA records, NOERROR without an answer for other types,
+        NXDOMAIN if it has no local record at all (as for the DoH and Private Relay canaries), and names below it
+        are still forwarded. Measured on the real Pi-hole FTL v6.4.1.
+      - The lines go to Pi-hole in the same request as the records, so a run restarts FTL at most once (a change of
+        these lines restarts FTL, like a CNAME change). Other lines of C(misc.dnsmasq_lines) are kept as they are.
+      - With O(state=absent) the lines of the listed names are removed.
+      - Not set (the default) leaves C(misc.dnsmasq_lines) alone.
+    type: list
+    elements: str
+  local_names_scope:
+    description:
+      - Names (V(example.com)) or patterns (V(*.example.com), V(*)) whose local-name lines this module owns; lines
+        of a name in this scope that is not in O(local_names) are removed, with or without O(purge). Lines of other
+        names are never touched.
+    type: list
+    elements: str
   purge_scope:
     description:
       - Domain patterns that O(purge) may clean up. Required with O(purge=true).
@@ -141,6 +163,20 @@ EXAMPLES = r"""
       url: http://192.168.11.53
       password: "{{ pihole_password }}"
 
+- name: Answer cloud.example.com only locally (no public AAAA or HTTPS record leaks in), one FTL restart at most
+  natloop.lan.pihole_dns_record:
+    url: http://192.168.11.53
+    password: "{{ pihole_password }}"
+    records:
+      - domain: cloud.example.com
+        answer: 192.168.11.20
+    local_names:
+      - cloud.example.com
+      - use-application-dns.net
+    local_names_scope:
+      - cloud.example.com
+      - use-application-dns.net
+
 - name: Remove a record
   natloop.lan.pihole_dns_record:
     url: http://192.168.11.53
@@ -156,6 +192,7 @@ records:
   description:
     - The managed records after the run (predicted in check mode), sorted by domain, type and answer.
     - Managed are the records with a domain/answer pair from O(records) and, with O(purge), every record in O(purge_scope).
+    - With O(local_names), the local-name lines are listed too, as entries of type C(LOCAL) whose answer is the line.
   returned: success
   type: list
   elements: dict
@@ -165,11 +202,11 @@ records:
       type: str
       sample: cloud.example.com
     answer:
-      description: IP address (compressed form) or CNAME target.
+      description: IP address (compressed form), CNAME target, or for type C(LOCAL) the C(misc.dnsmasq_lines) line.
       type: str
       sample: 192.168.11.20
     type:
-      description: C(A), C(AAAA) or C(CNAME).
+      description: C(A), C(AAAA), C(CNAME) or C(LOCAL).
       type: str
       sample: A
     ttl:
@@ -207,7 +244,7 @@ changes:
       description: The answer.
       type: str
     type:
-      description: C(A), C(AAAA) or C(CNAME).
+      description: C(A), C(AAAA), C(CNAME) or C(LOCAL).
       type: str
     ttl:
       description: The TTL after the change (before it, for deletes).

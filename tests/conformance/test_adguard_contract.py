@@ -653,3 +653,105 @@ def test_a7_dockerfile_interface():
     assert re.search(r'^CMD \["--no-check-update", "-c", "/opt/adguardhome/conf/AdGuardHome.yaml", '
                      r'"-w", "/opt/adguardhome/work"\]$', text, re.M)
     assert "VOLUME" not in text and "HEALTHCHECK" not in text
+
+
+# --- L. Local names and canaries (issue 13), from AGH's source at tag v0.107.79 ----------------------------
+# tests/standins/README.md, "AdGuard Home: local names and canaries". Files (AdguardTeam/AdGuardHome@v0.107.79):
+# internal/dnsforward/requesthandler.go:33-43 (order of the processing steps), process.go:123-127 (Firefox
+# canary), process.go:172-248 (DDR), filter.go:28-77 (filterDNSRequest), msg.go:92-127 (getCNAMEWithIPs),
+# internal/filtering/filtering.go:507-539 (CheckHost), 550-567 (processRewrites), 886-950 (matchHost),
+# rewrites.go:49-63 (matchesQType), 174-199 (findRewrites), internal/filtering/servicelist.go:1751-1758.
+
+CANARY_ANSWERS = {"A": "198.51.100.77", "AAAA": "2001:db8:100::77"}
+
+
+def public_zone(handle, name):
+    """The upstream publishes what the internet would: an AAAA, an HTTPS record with public hints, MX, TXT."""
+    zone = handle.upstream.zone
+    zone.add(name, "A", "198.51.100.1").add(name, "AAAA", "2001:db8:100::1")
+    zone.add(name, "HTTPS", "1 . ipv4hint=198.51.100.1 ipv6hint=2001:db8:100::1")
+    zone.add(name, "SVCB", "1 . ipv4hint=198.51.100.1").add(name, "MX", "10 mail.example.com.")
+    zone.add(name, "TXT", '"public"').add("www." + name, "A", "198.51.100.1")
+
+
+@pytest.mark.parametrize("protection", [True, False])
+def test_l1_a_rewritten_name_gets_no_upstream_answer_of_other_types(adguard_standin, protection):
+    """L1: a name with an A rewrite: AAAA/HTTPS/SVCB/MX/TXT get NOERROR without an answer, never the upstream's
+    (findRewrites: matched, but no entry of the type -> Reason Rewritten with no IPs -> getCNAMEWithIPs sends an
+    empty answer); protection plays no part (CheckHost runs processRewrites on FilteringEnabled only); names below
+    are not rewritten (exact match) and go upstream."""
+    name = "rustdesk.example.com"
+    public_zone(adguard_standin, name)
+    add(adguard_standin, name, "192.168.11.20")
+    api(adguard_standin, "POST", "/control/protection", {"enabled": protection})
+    assert addresses(adguard_standin.query(name)) == ["192.168.11.20"]
+    for rdtype in ("AAAA", "HTTPS", "SVCB", "MX", "TXT"):
+        reply = adguard_standin.query(name, rdtype)
+        assert (reply.rcode(), reply.answer) == (0, []), rdtype
+    assert [query for query in adguard_standin.upstream.zone.queries if query[0] == name] == []
+    assert addresses(adguard_standin.query("www." + name)) == ["198.51.100.1"]
+
+
+def test_l1_filtering_off_forwards_every_type(adguard_standin):
+    """L1: with global filtering off the rewrite is skipped (CheckHost: "if setts.FilteringEnabled"): all upstream."""
+    name = "rustdesk.example.com"
+    public_zone(adguard_standin, name)
+    add(adguard_standin, name, "192.168.11.20")
+    api(adguard_standin, "POST", "/control/filtering/config", {"enabled": False, "interval": 24})
+    assert addresses(adguard_standin.query(name, "AAAA"), "AAAA") == ["2001:db8:100::1"]
+
+
+@pytest.mark.parametrize("protection", [True, False])
+def test_l2_firefox_canary_is_nxdomain_first(adguard_standin, protection):
+    """L2: use-application-dns.net A/AAAA get NXDOMAIN in processInitial, before filtering and protection."""
+    for rdtype, value in CANARY_ANSWERS.items():
+        adguard_standin.upstream.zone.add("use-application-dns.net", rdtype, value)
+    api(adguard_standin, "POST", "/control/protection", {"enabled": protection})
+    for rdtype in CANARY_ANSWERS:
+        reply = adguard_standin.query("use-application-dns.net", rdtype)
+        assert (reply.rcode(), reply.answer) == (3, []), rdtype
+    assert adguard_standin.upstream.zone.queries == []
+
+
+@pytest.mark.parametrize("protection", [True, False])
+def test_l3_ddr_is_answered_by_adguard_itself(adguard_standin, protection):
+    """L3: _dns.resolver.arpa is answered in processDDRQuery (handle_ddr, true by default) with SVCB records for
+    AdGuard Home's own encrypted listeners only: none configured, so NOERROR without an answer; never upstream."""
+    adguard_standin.upstream.zone.add("_dns.resolver.arpa", "SVCB", "1 dns.public.example. alpn=h2")
+    api(adguard_standin, "POST", "/control/protection", {"enabled": protection})
+    reply = adguard_standin.query("_dns.resolver.arpa", "SVCB")
+    assert (reply.rcode(), reply.answer) == (0, [])
+    assert adguard_standin.upstream.zone.queries == []
+
+
+@pytest.mark.parametrize("protection", [True, False])
+def test_l4_private_relay_names_are_forwarded_without_a_rule(adguard_standin, protection):
+    """L4: AGH has no special handling of mask.icloud.com / mask-h2.icloud.com (only the blocked service
+    "icloud_private_relay", which applies with protection on and when chosen): forwarded, the address reaches
+    the client."""
+    for name in ("mask.icloud.com", "mask-h2.icloud.com"):
+        adguard_standin.upstream.zone.add(name, "A", CANARY_ANSWERS["A"])
+    api(adguard_standin, "POST", "/control/protection", {"enabled": protection})
+    for name in ("mask.icloud.com", "mask-h2.icloud.com"):
+        assert addresses(adguard_standin.query(name)) == [CANARY_ANSWERS["A"]]
+
+
+@pytest.mark.parametrize("protection", [True, False])
+def test_l5_dnsrewrite_nxdomain_user_rules_apply_with_protection_off(adguard_standin, protection):
+    """L5: a user rule ||NAME^$dnsrewrite=NXDOMAIN;; (servicelist.go's form) answers NAME and names below it with
+    NXDOMAIN while filtering is on, protection on or off (matchHost returns the dnsrewrite result before its
+    "if !setts.ProtectionEnabled" check); a plain ||NAME^ block rule does not apply with protection off."""
+    zone = adguard_standin.upstream.zone
+    for name in ("mask.icloud.com", "mask-h2.icloud.com", "tracker.natloop.test"):
+        zone.add(name, "A", CANARY_ANSWERS["A"])
+    rules = ["||mask.icloud.com^$dnsrewrite=NXDOMAIN;;", "||mask-h2.icloud.com^$dnsrewrite=NXDOMAIN;;",
+             "||tracker.natloop.test^"]
+    assert api(adguard_standin, "POST", "/control/filtering/set_rules", {"rules": rules}).status == 200
+    api(adguard_standin, "POST", "/control/protection", {"enabled": protection})
+    for name in ("mask.icloud.com", "mask-h2.icloud.com", "x.mask.icloud.com"):
+        for rdtype in ("A", "AAAA"):
+            reply = adguard_standin.query(name, rdtype)
+            assert (reply.rcode(), reply.answer) == (3, []), (name, rdtype)
+    assert addresses(adguard_standin.query("tracker.natloop.test")) == (["0.0.0.0"] if protection else [CANARY_ANSWERS["A"]])
+    api(adguard_standin, "POST", "/control/filtering/config", {"enabled": False, "interval": 24})
+    assert addresses(adguard_standin.query("mask.icloud.com")) == [CANARY_ANSWERS["A"]]

@@ -942,3 +942,52 @@ def test_r9_special_domains_follow_blocking(pihole, session, name, rdtype, block
     reply = pihole.query(name, rdtype)
     assert [value for _owner, _kind, value in answers(reply, rdtype)] == [values[rdtype]]
     assert (name, rdtype) in pihole.upstream.zone.queries
+
+
+def test_r10_local_lines_with_the_records_in_one_patch_names_below_forwarded(pihole, session):
+    """R10 (issue 13): one PATCH carries dns.hosts and misc.dnsmasq_lines ["local=/N/", "server=/*.N/#"] and
+    restarts FTL once; then N's AAAA/HTTPS/SVCB/MX/TXT get NOERROR without an answer (never the upstream's),
+    while "server=/*.N/#" keeps the names below N going to the upstreams (without it: NXDOMAIN, R3)."""
+    name = pihole.label("pub") + ".example.com"
+    zone = pihole.upstream.zone
+    zone.add(name, "A", "198.51.100.1").add(name, "AAAA", "2001:db8:100::1").add(name, "MX", "10 mail.example.com.")
+    zone.add(name, "HTTPS", "1 . ipv4hint=198.51.100.1").add(name, "SVCB", "1 .").add(name, "TXT", '"public"')
+    zone.add("www." + name, "A", "198.51.100.9")
+    lines = ["local=/%s/" % name, "server=/*.%s/#" % name]
+    reply = api(pihole, "PATCH", "/api/config",
+                {"config": {"dns": {"hosts": ["192.168.11.20 " + name]}, "misc": {"dnsmasq_lines": lines}}}, sid=session)
+    assert reply.status == 200 and reply.json()["config"]["misc"]["dnsmasq_lines"] == lines
+    pihole.wait_restarted()
+    assert addresses(pihole.query(name)) == ["192.168.11.20"]
+    for rdtype in ("AAAA", "HTTPS", "SVCB", "MX", "TXT"):
+        reply = pihole.query(name, rdtype)
+        assert (reply.rcode(), reply.answer) == (dns.rcode.NOERROR, []), rdtype
+    assert [query for query in zone.queries if query[0] == name] == []
+    assert addresses(pihole.query("www." + name)) == ["198.51.100.9"]
+    assert ("www." + name, "A") in zone.queries
+
+
+@pytest.mark.parametrize("blocking", [False, True])
+def test_r11_canary_local_lines_answer_nxdomain_with_blocking_off(pihole, session, blocking):
+    """R11 (issue 13): with "local=/C/" lines the canaries get NXDOMAIN with blocking on or off (R9: with blocking
+    off and no lines FTL forwards them); _dns.resolver.arpa SVCB gets NXDOMAIN with blocking off, and FTL's own
+    NOERROR without an answer (dns.specialDomains, answered first) with blocking on. Nothing goes upstream."""
+    canaries = ["use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com", "_dns.resolver.arpa"]
+    zone = pihole.upstream.zone
+    known = [(key[0], dns.rdatatype.to_text(key[1])) for key in zone.records]
+    for name, rdtype, value in [(name, "A", "198.51.100.77") for name in canaries[:3]] + [
+            ("_dns.resolver.arpa", "SVCB", "1 dns.example.net.")]:
+        if (name, rdtype) not in known:
+            zone.add(name, rdtype, value)
+    lines = [line % name for name in canaries for line in ("local=/%s/", "server=/*.%s/#")]
+    assert api(pihole, "PATCH", "/api/config", {"config": {"misc": {"dnsmasq_lines": lines}}}, sid=session).status == 200
+    pihole.wait_restarted()
+    assert api(pihole, "POST", "/api/dns/blocking", {"blocking": blocking}, sid=session).status == 200
+    zone.queries.clear()
+    for name in canaries[:3]:
+        for rdtype in ("A", "AAAA"):
+            reply = pihole.query(name, rdtype)
+            assert (reply.rcode(), reply.answer) == (dns.rcode.NXDOMAIN, []), (name, rdtype)
+    reply = pihole.query("_dns.resolver.arpa", "SVCB")
+    assert (reply.rcode(), reply.answer) == (dns.rcode.NOERROR if blocking else dns.rcode.NXDOMAIN, [])
+    assert zone.queries == []

@@ -294,3 +294,99 @@ def test_two_dns_servers_hosts_of_one_run_write_to_the_same_server_real_ftl(tmp_
     stored = target.read_pairs()
     wanted = set(sets['dns1'] + sets['dns2'])
     assert dict((pair, stored.count(pair)) for pair in wanted) == dict((pair, 1) for pair in wanted)
+
+
+@real_ftl
+def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
+    """Issue 13 on the real FTL v6.4.1, through the module as Ansible runs it: with blocking off, a published
+    name with only an A record leaks the upstream's AAAA and HTTPS record, and the canaries get the upstream's
+    addresses; one pihole_dns_record run (records and local_names in one PATCH, one restart) makes the name
+    local (NOERROR without an answer), keeps names below it forwarded, answers the canaries NXDOMAIN and keeps a
+    foreign dnsmasq line; a second run changes nothing; local_names=[] within the scope undoes it."""
+    from natloop_standins.fixtures import FakeUpstream   # tests/standins, on the path via tests/conftest.py
+    import dns.rcode
+    url, password = REAL_URL, os.environ['NATLOOP_REAL_PIHOLE_PASSWORD']
+    host, port = os.environ['NATLOOP_REAL_PIHOLE_DNS'].rsplit(':', 1)
+    name, canaries = 'pub.local-names.example.com', ['use-application-dns.net', 'mask.icloud.com', 'mask-h2.icloud.com']
+    upstream = FakeUpstream()
+    zone = upstream.zone
+    zone.add(name, 'A', '198.51.100.1').add(name, 'AAAA', '2001:db8:100::1')
+    zone.add(name, 'HTTPS', '1 . ipv4hint=198.51.100.1 ipv6hint=2001:db8:100::1').add('www.' + name, 'A', '198.51.100.9')
+    for canary in canaries:
+        zone.add(canary, 'A', '198.51.100.77')
+
+    def call(method, path, body=None):
+        login = http_request('POST', url + '/api/auth', json_body={'password': password})
+        sid = login.json()['session']['sid']
+        try:
+            return http_request(method, url + path, json_body=body, headers={'X-FTL-SID': sid}, timeout=10)
+        finally:
+            try:
+                http_request('DELETE', url + '/api/auth', headers={'X-FTL-SID': sid}, timeout=2)
+            except OSError:
+                pass
+
+    def ask(qname, rdtype):
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                reply = dns_query(int(port), qname, rdtype, host=host, timeout=1)
+                return dns.rcode.to_text(reply.rcode()), sorted(value for _owner, _kind, value in answers(reply, rdtype))
+            except Exception:   # FTL restarting
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def run_module(step, local_names):
+        arguments = {'url': url, 'password': password, 'records': [{'domain': name, 'answer': '192.168.11.20'}],
+                     'local_names': local_names, 'local_names_scope': [name] + canaries, 'dns_address': '%s:%s' % (host, port),
+                     'lock_dir': str(tmp_path / 'locks')}
+        args_file = tmp_path / 'args{0}.json'.format(step)
+        args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': arguments}))
+        completed = subprocess.run([sys.executable, os.path.join(REPO, 'plugins', 'modules', 'pihole_dns_record.py'),
+                                    str(args_file)], env=env(), capture_output=True, text=True, timeout=120, check=False)
+        result = json.loads(completed.stdout)
+        assert not result.get('failed'), result
+        return result
+
+    def state():
+        return dict([((name, t), ask(name, t)) for t in ('A', 'AAAA', 'HTTPS')] + [(('www.' + name, 'A'), ask('www.' + name, 'A'))]
+                    + [((c, 'A'), ask(c, 'A')) for c in canaries])
+
+    try:
+        reply = call('PATCH', '/api/config', {'config': {'dns': {'upstreams': [upstream.address.replace(':', '#')]},
+                                                         'misc': {'dnsmasq_lines': ['local=/foreign.example/']}}})
+        assert reply.status == 200, reply
+        ask('pi.hole', 'A')
+        time.sleep(1.5)   # the restarted FTL
+        assert call('POST', '/api/dns/blocking', {'blocking': False}).status == 200
+        run_module(0, [])
+        before = state()
+        print('\nreal FTL v6.4.1, blocking off, before (records only):', json.dumps(sorted(before.items())))
+        assert before[(name, 'AAAA')] == ('NOERROR', ['2001:db8:100::1'])
+        assert before[(name, 'HTTPS')][1] != []
+        assert all(before[(c, 'A')] == ('NOERROR', ['198.51.100.77']) for c in canaries)
+
+        started = time.monotonic()
+        result = run_module(1, [name] + canaries)
+        assert result['changed'] is True and result['created'] == 8
+        uptime = call('GET', '/api/info/ftl').json()['ftl']['uptime'] / 1000.0
+        assert uptime < time.monotonic() - started, 'FTL did not restart'
+        after = state()
+        print('real FTL v6.4.1, blocking off, after (local_names):', json.dumps(sorted(after.items())))
+        assert after[(name, 'A')] == ('NOERROR', ['192.168.11.20'])
+        assert after[(name, 'AAAA')] == after[(name, 'HTTPS')] == ('NOERROR', [])
+        assert after[('www.' + name, 'A')] == ('NOERROR', ['198.51.100.9'])
+        assert all(after[(c, 'A')] == ('NXDOMAIN', []) for c in canaries)
+        lines = call('GET', '/api/config/misc/dnsmasq_lines').json()['config']['misc']['dnsmasq_lines']
+        assert lines[0] == 'local=/foreign.example/' and len(lines) == 9
+
+        assert run_module(2, [name] + canaries)['changed'] is False
+        undo = run_module(3, [])
+        assert undo['changed'] is True and undo['deleted'] == 8
+        assert ask(name, 'AAAA') == ('NOERROR', ['2001:db8:100::1'])
+        lines = call('GET', '/api/config/misc/dnsmasq_lines').json()['config']['misc']['dnsmasq_lines']
+        assert lines == ['local=/foreign.example/']
+    finally:
+        call('POST', '/api/dns/blocking', {'blocking': True})
+        upstream.stop()

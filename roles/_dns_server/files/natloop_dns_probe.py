@@ -9,13 +9,15 @@ argument: a JSON object
     {"servers": ["192.168.11.20"], "port": 53, "timeout": 2, "transports": ["udp", "tcp"],
      "queries": [{"name": "pi.hole", "type": "A"}],
      "expect": [{"name": "nas.example.com", "type": "A", "answer": "192.168.11.20"}],
-     "resolve": [{"name": "example.com", "type": "A"}]}
+     "resolve": [{"name": "example.com", "type": "A"}],
+     "empty": [{"name": "nas.example.com", "type": "HTTPS"}]}
 
 A query in ``queries`` passes when the server sends any well-formed answer (any rcode): the
 server is listening. The ``expect`` items are grouped by name and type; such a question passes
 when the answer is NOERROR and its records of that type are exactly the expected addresses.
 A ``resolve`` question passes when the answer is NOERROR with at least one record of its type
-(a name the server resolves, whatever the address). A server written ``address#port`` is asked
+(a name the server resolves, whatever the address). An ``empty`` question passes when the answer is
+NOERROR or NXDOMAIN without a record of its type (a name answered only locally, a canary). A server written ``address#port`` is asked
 on that port instead of ``port``. Every question goes to every server over every transport.
 Prints a JSON report and exits 0 when everything passed, 1 otherwise.
 """
@@ -31,7 +33,7 @@ import struct
 import sys
 import time
 
-QTYPES = {'A': 1, 'NS': 2, 'CNAME': 5, 'SOA': 6, 'PTR': 12, 'TXT': 16, 'AAAA': 28}
+QTYPES = {'A': 1, 'NS': 2, 'CNAME': 5, 'SOA': 6, 'PTR': 12, 'MX': 15, 'TXT': 16, 'AAAA': 28, 'SVCB': 64, 'HTTPS': 65}
 RCODES = {0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED'}
 
 
@@ -170,6 +172,7 @@ def _canonical(address):
 
 
 RESOLVES = 'resolves'
+EMPTY = 'empty'
 
 
 def plan(spec):
@@ -182,17 +185,22 @@ def plan(spec):
             expected[key] = set()
             questions.append(key)
         expected[key].add(_canonical(item['answer']))
-    resolve, plain = [], []
+    resolve, plain, empty = [], [], []
+    for item in spec.get('empty') or []:
+        key = (item['name'].rstrip('.').lower(), item.get('type', 'A').upper())
+        if key not in expected and key not in empty:
+            empty.append(key)
     for item in spec.get('resolve') or []:
         key = (item['name'].rstrip('.').lower(), item.get('type', 'A').upper())
         if key not in expected and key not in resolve:
             resolve.append(key)
     for item in spec.get('queries') or []:
         key = (item['name'].rstrip('.').lower(), item.get('type', 'A').upper())
-        if key not in expected and key not in resolve and key not in plain:
+        if key not in expected and key not in resolve and key not in plain and key not in empty:
             plain.append(key)
     return [(name, qtype, sorted(expected[(name, qtype)])) for name, qtype in questions] + \
-        [(name, qtype, RESOLVES) for name, qtype in resolve] + [(name, qtype, None) for name, qtype in plain]
+        [(name, qtype, RESOLVES) for name, qtype in resolve] + [(name, qtype, EMPTY) for name, qtype in empty] + \
+        [(name, qtype, None) for name, qtype in plain]
 
 
 def server_port(server, port):
@@ -205,6 +213,11 @@ def _answer_problem(reply, answers, expected, qtype):
     """Why an answer does not meet the expectation, or None."""
     if expected is None:
         return None
+    if expected == EMPTY:
+        if reply['rcode'] in ('NOERROR', 'NXDOMAIN') and not answers:
+            return None
+        return 'got %s %s, expected no %s record (NOERROR or NXDOMAIN)' % (
+            reply['rcode'], ', '.join(answers) or 'no %s record' % qtype, qtype)
     if expected == RESOLVES:
         if reply['rcode'] == 'NOERROR' and answers:
             return None

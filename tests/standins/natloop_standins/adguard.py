@@ -45,6 +45,9 @@ from .persist import atomic_write, dump_yaml, load_json, load_yaml, save_json
 from .server import StandinBase, run_until_signal
 
 DEFAULT_VERSION = "0.107.79"
+# AGH internal/dnsforward/process.go: mozillaFQDN and ddrHostFQDN.
+MOZILLA_CANARY = "use-application-dns.net"
+DDR_NAME = "_dns.resolver.arpa"
 FIRST_RUN_WEB_PORT = 3000
 SESSION_COOKIE = "agh_session"
 COOKIE_TTL_SECONDS = 365 * 24 * 3600
@@ -965,6 +968,14 @@ class AdGuardStandin(StandinBase):
     def resolve(self, query, client_ip):
         question = query.question[0]
         host, qtype = qname_text(question.name).lower(), question.rdtype
+        # AGH internal/dnsforward/requesthandler.go: processInitial, then processDDRQuery, before any filtering.
+        # process.go processInitial: the Firefox canary's A/AAAA get NXDOMAIN, whatever protection says.
+        if qtype in (dns.rdatatype.A, dns.rdatatype.AAAA) and host == MOZILLA_CANARY:
+            return make_reply(query, dns.rcode.NXDOMAIN)
+        # process.go processDDRQuery/makeDDRResponse (dns.handle_ddr, true by default): answered by AdGuard Home
+        # itself, with SVCB records for its own encrypted listeners only; the stand-in has none, so no answer.
+        if host == DDR_NAME and self.conf["dns"].get("handle_ddr", True):
+            return make_reply(query)
         with self.lock:
             self._refresh_protection()
             filtering = self.conf["filtering"]
@@ -975,12 +986,20 @@ class AdGuardStandin(StandinBase):
             if host and filtering.get("filtering_enabled", True):
                 if filtering.get("rewrites_enabled", True) or not self.has("rewrite_enabled"):
                     result = flt.process_rewrites(filtering["rewrites"], host, qtype)
-                if result is None and filtering.get("protection_enabled", True):
-                    verdict = self._ruleset().verdict(host)
+                if result is None:
+                    # filtering.go matchHost: $dnsrewrite results of user rules and lists apply while filtering
+                    # is on, with protection on or off; the other rules only with protection on.
+                    rules = self._ruleset()
+                    if rules.dnsrewrite_nxdomain(host):
+                        verdict = "nxdomain"
+                    elif filtering.get("protection_enabled", True):
+                        verdict = rules.verdict(host)
             blocking = (filtering.get("blocking_mode") or "default", filtering.get("blocking_ipv4") or "",
                         filtering.get("blocking_ipv6") or "")
         if result is not None:
             return self._rewritten(query, result, ttl, upstreams, fallback)
+        if verdict == "nxdomain":
+            return make_reply(query, dns.rcode.NXDOMAIN)
         if verdict == "block":
             return self._blocked(query, ttl, blocking)
         return self._forwarded(query, upstreams, fallback)

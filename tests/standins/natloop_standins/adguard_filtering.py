@@ -165,10 +165,12 @@ class RuleSet:
 
     ``||name^`` blocks name and subdomains, ``@@||name^`` allows them, ``IP name`` (hosts
     syntax) and a bare ``name`` block the name and its subdomains; ``!``/``#`` comments.
+    ``||name^$dnsrewrite=NXDOMAIN;;`` (the form of AGH's blocked-service list,
+    internal/filtering/servicelist.go) answers name and subdomains with NXDOMAIN.
     """
 
     def __init__(self, lines):
-        self.block, self.allow = set(), set()
+        self.block, self.allow, self.nxdomain = set(), set(), set()
         for raw in lines:
             line = raw.strip()
             if not line or line[0] in "!#":
@@ -178,6 +180,9 @@ class RuleSet:
                 target, line = self.allow, line[2:]
             if line.startswith("||"):
                 line = line[2:]
+            modifiers = line.split("$", 1)[1] if "$" in line else ""
+            if modifiers.lower().replace(";", "") == "dnsrewrite=nxdomain" and target is self.block:
+                target = self.nxdomain
             line = line.split("$", 1)[0].rstrip("^").strip()
             parts = line.split()
             if len(parts) >= 2:
@@ -193,6 +198,9 @@ class RuleSet:
     def _hit(names, host):
         labels = host.split(".")
         return any(".".join(labels[i:]) in names for i in range(len(labels)))
+
+    def dnsrewrite_nxdomain(self, host):
+        return self._hit(self.nxdomain, host)
 
     def verdict(self, host):
         """'allow', 'block' or None."""

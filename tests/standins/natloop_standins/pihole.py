@@ -827,8 +827,14 @@ class PiholeStandin(StandinBase):
 
     def _local_only(self, name):
         """True if FTL's dnsmasq config answers ``name`` from local data only (never forwarded)."""
-        zones = RFC6761_DOMAINS + LOCAL_DOMAINS + tuple(cfg.local_domains(self.active["misc.dnsmasq_lines"]))
-        return any(name == zone or name.endswith("." + zone) for zone in zones)
+        lines = self.active["misc.dnsmasq_lines"]
+        zones = RFC6761_DOMAINS + LOCAL_DOMAINS + tuple(cfg.local_domains(lines))
+        matched = [zone for zone in zones if name == zone or name.endswith("." + zone)]
+        if not matched:
+            return False
+        # server=/*.d/# sends the names below d upstream again where it is the more specific match.
+        longest = max(len(zone) for zone in matched)
+        return not any(name.endswith("." + below) and len(below) >= longest for below in cfg.forwarded_below(lines))
 
     def _special_domain_reply(self, query, name, qtype):
         """dns.specialDomains while blocking is enabled (FTL answers them itself), else None."""

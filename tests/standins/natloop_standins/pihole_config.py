@@ -157,6 +157,21 @@ def local_domains(lines):
     return found
 
 
+def forwarded_below(lines):
+    """Domains d of ``server=/*.d/#`` lines: the names strictly below d go to the usual upstreams again, even
+    under a ``local=/d/`` (dnsmasq's more specific match; measured on the real FTL v6.4.1, R10)."""
+    found = []
+    for line in lines:
+        option, _sep, value = line.strip().partition("=")
+        if option.strip() != "server" or not value.startswith("/"):
+            continue
+        parts = value.split("/")
+        if parts[-1].strip() != "#":
+            continue
+        found.extend(part.strip()[2:].lower().rstrip(".") for part in parts[1:-1] if part.strip().startswith("*."))
+    return found
+
+
 def dnsmasq_test(values):
     """What ``dnsmasq --test`` would say about the generated config, None if it is fine.
 

@@ -213,8 +213,9 @@ class FakeAdGuard(FakeServer):
     def __init__(self, username='admin', password='secret', patch=79, rewrites=None, setup_done=True,
                  upstream_dns=('127.0.0.1:9',), bootstrap_dns=('127.0.0.1',), upstream_mode='load_balance',
                  filtering_enabled=True, filtering_interval=24, rewrites_enabled=True, protection_enabled=True,
-                 protection_paused_ms=0, ignored=()):
+                 protection_paused_ms=0, ignored=(), user_rules=()):
         super(FakeAdGuard, self).__init__()
+        self.user_rules = list(user_rules)
         self.username = username
         self.password = password
         self.patch = patch
@@ -248,7 +249,7 @@ class FakeAdGuard(FakeServer):
     def is_write(self, request):
         return request.path in ('/control/rewrite/add', '/control/rewrite/delete', '/control/rewrite/update',
                                 '/control/rewrite/settings/update', '/control/dns_config', '/control/filtering/config',
-                                '/control/protection')
+                                '/control/protection', '/control/filtering/set_rules')
 
     def settings(self):
         """Every setting adguard_settings manages, as the server holds it (for assertions)."""
@@ -257,6 +258,8 @@ class FakeAdGuard(FakeServer):
             'upstream_mode': self.dns['upstream_mode'], 'filtering_enabled': self.filtering_enabled,
             'filtering_interval': self.filtering_interval, 'rewrites_enabled': self.rewrites_enabled,
             'protection_enabled': self.protection_enabled, 'protection_paused_ms': self.protection_paused_ms,
+            'nxdomain_names': sorted(rule[2:-len('^$dnsrewrite=NXDOMAIN;;')] for rule in self.user_rules
+                                     if rule.startswith('||') and rule.endswith('^$dnsrewrite=NXDOMAIN;;')),
         }
 
     def fault_headers(self, status):
@@ -296,6 +299,7 @@ class FakeAdGuard(FakeServer):
             '/control/dns_config': ('POST', self._dns_config),
             '/control/filtering/status': ('GET', self._filtering_status),
             '/control/filtering/config': ('POST', self._filtering_config),
+            '/control/filtering/set_rules': ('POST', self._set_rules),
         }
         if self.patch >= 28:
             routes['/control/protection'] = ('POST', self._protection)
@@ -424,8 +428,14 @@ class FakeAdGuard(FakeServer):
     def _filtering_status(self, request):
         return self._json({'filters': [{'id': 1, 'enabled': True, 'url': 'https://filters.example/1.txt',
                                         'name': 'AdGuard DNS filter', 'rules_count': 1}],
-                           'whitelist_filters': [], 'user_rules': [],
+                           'whitelist_filters': [], 'user_rules': list(self.user_rules),
                            'interval': self.filtering_interval, 'enabled': self.filtering_enabled})
+
+    def _set_rules(self, request):
+        # AGH internal/filtering/http.go handleFilteringSetRules: the whole list is replaced.
+        if 'nxdomain_names' not in self.ignored:
+            self.user_rules = list(request.json().get('rules') or [])
+        return 200, {}, b''
 
     def _filtering_config(self, request):
         body = request.json()
@@ -469,8 +479,10 @@ class FakePihole(FakeServer):
 
     def __init__(self, password='secret', app_password=None, app_sudo=False, hosts=None, cnames=None,
                  env_forced=(), max_sessions=16, restart_downtime=2, blocking='enabled', blocking_timer=None,
-                 ignored=(), old_process_requests=0, info_ftl=True):
+                 ignored=(), old_process_requests=0, info_ftl=True, dnsmasq_lines=None):
         super(FakePihole, self).__init__()
+        # misc.dnsmasq_lines: a change restarts FTL like a cnameRecords change (real FTL v6.4.1).
+        self.dnsmasq_lines = list(dnsmasq_lines or [])
         self.old_process_requests = old_process_requests
         self.info_ftl = info_ftl
         self.old = None             # (hosts, cnames, started) of the old process while it still answers
@@ -589,6 +601,8 @@ class FakePihole(FakeServer):
                 return self._error(401, 'unauthorized', 'Unauthorized', None)
         if request.path == '/api/config/dns' and request.method == 'GET':
             return self._json(200, self._config())
+        if request.path == '/api/config/misc/dnsmasq_lines' and request.method == 'GET':
+            return self._json(200, {'config': {'misc': {'dnsmasq_lines': list(self.dnsmasq_lines)}}})
         if request.path == '/api/config' and request.method == 'PATCH':
             return self._patch(request)
         if request.path == '/api/dns/blocking':
@@ -655,6 +669,7 @@ class FakePihole(FakeServer):
             return self._error(403, 'forbidden', 'Unable to change configuration (read-only)',
                                'The current app session is not allowed to modify Pi-hole config settings')
         dns = (request.json().get('config') or {}).get('dns') or {}
+        misc = (request.json().get('config') or {}).get('misc') or {}
         for name in dns:
             if name in self.env_forced:
                 return self._error(400, 'bad_request',
@@ -679,7 +694,9 @@ class FakePihole(FakeServer):
                 if targets.setdefault(alias.lower(), parts[-1].lower()) != parts[-1].lower():
                     return self._error(400, 'bad_request', 'Invalid configuration',
                                        'duplicate CNAME: {0}'.format(alias))
-        restart = 'cnameRecords' in dns and list(cnames) != self.cnames
+        lines = misc.get('dnsmasq_lines', self.dnsmasq_lines)
+        restart = ('cnameRecords' in dns and list(cnames) != self.cnames) or list(lines) != self.dnsmasq_lines
+        self.dnsmasq_lines = list(lines)
         old_hosts, old_cnames = list(self.hosts), list(self.cnames)
         # FTL v6.3+ collapses whitespace of hosts entries when it writes them.
         self.hosts = [' '.join(line.split()) for line in hosts]

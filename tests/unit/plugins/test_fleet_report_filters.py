@@ -57,3 +57,19 @@ def test_bad_input_is_a_clear_error():
         fleet_summary('nope')
     with pytest.raises(TypeError, match='fleet_summary'):
         fleet_junit([])
+
+
+def test_client_findings_are_warnings_not_failures():
+    finding = {'code': 'doh_canary_missing', 'severity': 'warning', 'server': '192.168.11.20',
+               'reason': '192.168.11.20 answers use-application-dns.net with 0.0.0.0'}
+    before = fleet_summary([client('a', 's1', 'ok')])
+    summary = fleet_summary([client('a', 's1', 'ok', findings=[finding]), client('b', 's1', 'ok')], previous=before)
+    assert summary['sites'][0]['status'] == 'ok' and summary['sites'][0]['clients_ok'] == 2
+    assert summary['totals']['cases_failed'] == 0 and summary['totals']['warnings'] == 1
+    assert summary['sites'][0]['warnings'] == {'doh_canary_missing': 1} and summary['regressions'] == []
+    assert summary['warnings'] == [dict(finding, site='s1', client='a')]
+    root = ElementTree.fromstring(fleet_junit(summary))
+    assert root.get('failures') == '0'
+    suite = root.find('testsuite')
+    assert suite.find("properties/property[@name='warnings']").get('value') == '1'
+    assert 'warning a doh_canary_missing (192.168.11.20)' in suite.find('system-out').text

@@ -130,3 +130,20 @@ def test_a_server_can_carry_its_own_port(upstream_dns):
         {'name': 'upstream.natloop.test', 'type': 'A', 'answer': '198.51.100.80'}]})
     assert report['ok'], report
     assert report['results'][0]['server'] == '%s#%d' % (host, port)
+
+
+def test_an_empty_question_passes_on_nodata_or_nxdomain_only(upstream_dns):
+    """Issue 13: a published name must get no upstream AAAA/HTTPS answer, a canary no address."""
+    host, port = server_of(upstream_dns)
+    upstream_dns.zone.add('pub.natloop.test', 'A', '198.51.100.1')
+    upstream_dns.zone.add('pub.natloop.test', 'HTTPS', '1 . ipv4hint=198.51.100.1')
+    report = probe.run({'servers': [host], 'port': port, 'empty': [
+        {'name': 'upstream.natloop.test', 'type': 'MX'},     # NOERROR, no MX record
+        {'name': 'canary.natloop.test', 'type': 'A'},        # NXDOMAIN
+        {'name': 'pub.natloop.test', 'type': 'HTTPS'},       # an HTTPS record: fails
+        {'name': 'upstream.natloop.test', 'type': 'AAAA'}]})  # an address: fails
+    assert [(r['name'], r['type'], r['ok']) for r in report['results']] == [
+        ('upstream.natloop.test', 'MX', True), ('canary.natloop.test', 'A', True),
+        ('pub.natloop.test', 'HTTPS', False), ('upstream.natloop.test', 'AAAA', False)]
+    assert report['problems'][1] == ('AAAA upstream.natloop.test from 127.0.0.1 over udp: got NOERROR 2001:db8::80, '
+                                     'expected no AAAA record (NOERROR or NXDOMAIN)')

@@ -6,10 +6,13 @@
 Each site publishes a service on a TCP listener this test owns on loopback; the clients are
 this machine (local connection). Closing one site's listener makes its service really fail, so
 the report, its JUnit XML and the regression exit code are checked against real connects.
+Site beta's clients use a dnsmasq on loopback that answers the Firefox DoH canary with 0.0.0.0:
+a real warning (doh_canary_missing) that the reports show and never count as a failure.
 """
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +34,7 @@ def listener():
     return sock
 
 
-def site_vars(name, fixes, port):
+def site_vars(name, fixes, port, resolv_conf):
     return {
         'natloop_site': name,
         'natloop_fixes': fixes,
@@ -42,20 +45,52 @@ def site_vars(name, fixes, port):
         'natloop_lan_networks': ['0.0.0.0/0', '::/0'],
         'verify_probe_targets': ['name', 'lan'],
         'verify_timeout': 1.0,
+        'verify_resolv_conf': resolv_conf,
+        'verify_ipv6_dns_files': [],
+        'verify_ra_wait': 0,  # no Router Solicitation on this machine's networks
     }
 
 
+def free_udp_tcp_port(address):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind((address, 0))
+        port = udp.getsockname()[1]
+        with socket.socket() as tcp:
+            tcp.bind((address, port))
+        return port
+
+
 @pytest.fixture
-def fleet(tmp_path):
+def canary_resolver(tmp_path):
+    """A resolver like a Pi-hole with blocking on and no canary handling: use-application-dns.net 0.0.0.0."""
+    if not shutil.which('dnsmasq'):
+        pytest.skip('dnsmasq is not installed')
+    address = '127.0.14.53'
+    port = free_udp_tcp_port(address)
+    process = subprocess.Popen(
+        ['dnsmasq', '-k', '-C', '/dev/null', '--no-hosts', '--no-resolv', '--bind-interfaces', '--user=root',
+         '--listen-address=%s' % address, '--port=%d' % port, '--pid-file=%s' % (tmp_path / 'dnsmasq.pid'),
+         '--address=/use-application-dns.net/0.0.0.0', '--host-record=localhost,127.0.0.1,::1'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    resolv = tmp_path / 'resolv-beta.conf'
+    resolv.write_text('nameserver %s:%d\n' % (address, port))
+    yield str(resolv)
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def fleet(tmp_path, canary_resolver):
     listeners = {'alpha': listener(), 'beta': listener()}
     hosts = dict(ansible_connection='local', ansible_python_interpreter=sys.executable)
     inventory = {
         'all': {'children': {
             'clients': {'hosts': {'alpha-pc': hosts, 'alpha-nas': hosts, 'beta-pc': hosts}},
             'alpha': {'hosts': {'alpha-pc': {}, 'alpha-nas': {}},
-                      'vars': site_vars('alpha', ['hosts'], listeners['alpha'].getsockname()[1])},
+                      'vars': site_vars('alpha', ['hosts'], listeners['alpha'].getsockname()[1], '/dev/null')},
             'beta': {'hosts': {'beta-pc': {}},
-                     'vars': site_vars('beta', ['split_dns', 'hairpin'], listeners['beta'].getsockname()[1])},
+                     'vars': site_vars('beta', ['split_dns', 'hairpin'], listeners['beta'].getsockname()[1],
+                                       canary_resolver)},
         }},
     }
     path = tmp_path / 'inventory.json'
@@ -86,11 +121,17 @@ def test_fleet_report_and_regression_exit_code(fleet):
     summary, junit, markdown = read(reports)
     assert [(s['site'], s['fixes'], s['clients_ok'], s['clients_total'], s['status']) for s in summary['sites']] == [
         ('alpha', ['hosts'], 2, 2, 'ok'), ('beta', ['hairpin', 'split_dns'], 1, 1, 'ok')]
-    assert summary['totals'] == {'sites': 2, 'sites_ok': 2, 'clients': 3, 'clients_ok': 3, 'cases': 3, 'cases_failed': 0}
+    assert summary['totals'] == {'sites': 2, 'sites_ok': 2, 'clients': 3, 'clients_ok': 3, 'cases': 3, 'cases_failed': 0,
+                                 'warnings': 1}
     assert junit.get('tests') == '3' and junit.get('failures') == '0'
+    assert [(w['site'], w['client'], w['code']) for w in summary['warnings']] == [('beta', 'beta-pc', 'doh_canary_missing')]
+    assert 'answers use-application-dns.net with 0.0.0.0' in summary['warnings'][0]['reason']
+    assert '- beta / beta-pc / doh_canary_missing (127.0.14.53:' in markdown
+    site_report = (reports / 'beta.md').read_text()
+    assert '| beta-pc | doh_canary_missing | 127.0.14.53:' in site_report
     assert sorted(case.get('name') for case in junit.iter('testcase')) == [
         'alpha-nas localhost', 'alpha-pc localhost', 'beta-pc localhost']
-    assert '| beta | hairpin, split_dns | 1 / 1 | ok 1 |' in markdown
+    assert '| beta | hairpin, split_dns | 1 / 1 | ok 1 | doh_canary_missing 1 |' in markdown
 
     # Site beta's service goes down for real: its client now fails, which is a regression.
     listeners['beta'].close()

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import re
 
 import pytest
@@ -23,7 +24,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.natloop.lan.plugins.modules import openwrt_uci_plan
-from owrt_peer import Router, dnsmasq_test, needs_peer, nft_check
+from owrt_peer import PEER, Router, dnsmasq_test, needs_peer, nft_check
 
 pytestmark = needs_peer
 
@@ -440,3 +441,106 @@ def test_plan_script_with_a_failing_command_reverts_the_package(capsys, tmp_path
     proc = router.sh(result['script'].replace('uci commit dhcp', 'false'), check=False)
     assert proc.returncode == 1
     assert router.changes('dhcp') == '' and router.show('dhcp') == show
+
+
+# --- Issue 13 on OpenWrt (issue 15 item 5): IPv6 DNS adverts and rebind exceptions. ----------------
+# What OpenWrt makes of the uci options, with the peer's real functions.sh/uci.sh (config_load,
+# config_get, config_list_foreach); the two translations below follow openwrt/openwrt
+# package/network/services/dnsmasq/files/dnsmasq.init at 48615712 (dnsmasq_start: `list server` ->
+# --server, while rebind_protection (default 1) is on: --stop-dns-rebind and `list rebind_domain` ->
+# --rebind-domain-ok; dhcp_add with `ra server` in dnsmasq: `dns` list -> option6:dns-server,[a],[b],
+# or [::] without one). odhcpd (RA and DHCPv6 on a default install) is not in the peer: it reads the
+# same `dns` list and `dns_service` (openwrt/odhcpd src/config.c, src/router.c RDNSS, src/dhcpv6.c),
+# so for it the assertions are on `uci show`.
+DNSMASQ_INIT_LINES = r'''
+. "$OWRT_SH/functions.sh"; . "$OWRT_SH/uci.sh"
+config_load dhcp
+first=; for_dnsmasq() { [ -n "$first" ] || first="$1"; }; config_foreach for_dnsmasq dnsmasq
+server() { echo "server=$1"; }; config_list_foreach "$first" server server
+config_get_bool rebind "$first" rebind_protection 1
+rebind_ok() { echo "rebind-domain-ok=$1"; }
+[ "$rebind" -gt 0 ] && { echo stop-dns-rebind; config_list_foreach "$first" rebind_domain rebind_ok; }
+config_get dns lan dns
+if [ -n "$dns" ]; then dnss=""; for d in $dns; do append dnss "[$d]" ","; done; else dnss="[::]"; fi
+echo "dhcp-option=lan,option6:dns-server,$dnss"
+'''
+
+ODHCPD_LAN = "uci set dhcp.lan.ra='server' && uci set dhcp.lan.dhcpv6='server' && uci commit dhcp"
+SPLIT_DNS6 = ['2001:db8:11::20', '2001:db8:11::21']
+
+
+def dnsmasq_init_lines(router):
+    proc = router.run('env', 'OWRT_SH=%s' % os.path.join(os.path.abspath(PEER), 'share', 'openwrt-sh'),
+                      'bash', '-c', DNSMASQ_INIT_LINES)
+    return proc.stdout.splitlines()
+
+
+def test_dhcp_ipv6_adverts_and_rebind_exception_check_apply_rerun_absent(runner, router, tmp_path):
+    router.sh(ODHCPD_LAN)
+    show_before = router.show('dhcp')
+    lines_before = dnsmasq_init_lines(router)
+    # OpenWrt as it comes: the router advertises itself ([::]; odhcpd: dns_service 1), protection on.
+    assert lines_before == ['stop-dns-rebind', 'dhcp-option=lan,option6:dns-server,[::]']
+    role_vars = dhcp_vars(router_dhcp_dns_servers_ipv6=SPLIT_DNS6, router_dhcp_dns_forward_domains=['rustdesk.example.com'])
+
+    check = runner.run(DHCP_DNS, role_vars, check=True)
+    assert check.rc == 0 and check.changed == 1, check
+    assert router.show('dhcp') == show_before and router.reloads() == []
+
+    apply = runner.run(DHCP_DNS, role_vars)
+    assert apply.rc == 0, apply
+    show = router.show('dhcp')
+    for line in ("dhcp.lan.dns='2001:db8:11::20' '2001:db8:11::21'\n",
+                 "dhcp.@dnsmasq[0].server='/rustdesk.example.com/192.168.11.2'\n",
+                 "dhcp.@dnsmasq[0].rebind_domain='rustdesk.example.com'\n",
+                 "dhcp.@dnsmasq[0].rebind_protection='1'\n",
+                 "dhcp.natloop_dns_lan.ipv6_changed='dns'\n"):
+        assert line in show, show
+    assert 'dns_service' not in show  # the dns list wins over dns_service in odhcpd
+    lines = dnsmasq_init_lines(router)
+    assert lines == ['server=/rustdesk.example.com/192.168.11.2', 'stop-dns-rebind',
+                     'rebind-domain-ok=rustdesk.example.com',
+                     'dhcp-option=lan,option6:dns-server,[2001:db8:11::20],[2001:db8:11::21]']
+    assert dnsmasq_test(tmp_path, lines + dhcp_options(router, tmp_path)[0]) == (True, 'dnsmasq: syntax check OK.\n')
+    assert router.changes('dhcp') == '' and router.reloads() == ['dnsmasq']
+
+    file_after = router.read('dhcp')
+    again = runner.run(DHCP_DNS, role_vars)
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    assert router.read('dhcp') == file_after
+
+    # No IPv6 split-DNS server: odhcpd advertises no resolver (no dns list, dns_service 0).
+    none = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_forward_domains=['rustdesk.example.com']))
+    assert none.rc == 0, none
+    show = router.show('dhcp')
+    assert "dhcp.lan.dns_service='0'\n" in show and 'dhcp.lan.dns=' not in show, show
+    assert "dhcp.natloop_dns_lan.ipv6_changed='dns' 'dns_service'\n" in show
+
+    absent = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0, absent
+    assert router.show('dhcp') == show_before
+    assert dnsmasq_init_lines(router) == lines_before
+    absent_again = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again.changed_tasks()
+
+
+def test_dhcp_ipv6_replaces_the_isp_resolver_keeps_ipv4_entries_and_restores_them(runner, router, tmp_path):
+    """A dns list with the ISP's IPv6 resolver and an IPv4 entry (odhcpd's DHCPv4): the IPv6 entries
+    are replaced, the IPv4 one stays; ipv6: false changes nothing there (the role before issue 13)."""
+    router.sh(ODHCPD_LAN + " && uci add_list dhcp.lan.dns='192.168.11.1' && uci add_list dhcp.lan.dns='2001:db8:100::53'"
+              " && uci set dhcp.lan.dns_service='1' && uci commit dhcp")
+    show_before = router.show('dhcp')
+    old = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_ipv6=False, router_dhcp_dns_servers_ipv6=SPLIT_DNS6[:1]))
+    assert old.rc == 0, old
+    assert "dhcp.lan.dns='192.168.11.1' '2001:db8:100::53'\n" in router.show('dhcp')
+    assert dnsmasq_init_lines(router)[-1] == 'dhcp-option=lan,option6:dns-server,[192.168.11.1],[2001:db8:100::53]'
+
+    apply = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_servers_ipv6=SPLIT_DNS6[:1]))
+    assert apply.rc == 0, apply
+    show = router.show('dhcp')
+    assert "dhcp.lan.dns='192.168.11.1' '2001:db8:11::20'\n" in show, show
+    assert "dhcp.natloop_dns_lan.dns_before='192.168.11.1' '2001:db8:100::53'\n" in show, show
+
+    absent = runner.run(DHCP_DNS, dhcp_vars(router_dhcp_dns_state='absent'))
+    assert absent.rc == 0, absent
+    assert router.show('dhcp') == show_before

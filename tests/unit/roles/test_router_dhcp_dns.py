@@ -35,6 +35,8 @@ def routeros_vars(**extra):
         'router_dhcp_dns_routeros_network': '192.168.88.0/24',
         'router_dhcp_dns_routeros_api': {'hostname': 'router.test', 'username': 'admin', 'password': 'secret'},
         'router_dhcp_dns_check_servers': False,
+        # IPv6 adverts: test_routeros_ipv6_adverts_check_run_rerun_none_absent.
+        'router_dhcp_dns_ipv6': False,
     }
     role_vars.update(extra)
     return role_vars
@@ -214,13 +216,13 @@ def test_dnsmasq_forwards_published_names_to_the_split_dns_server(runner, tmp_pa
                    check=True, capture_output=True)
 
 
-@pytest.mark.parametrize('backend', ['openwrt', 'routeros'])
+@pytest.mark.parametrize('backend', ['routeros'])
 def test_forward_domains_are_refused_where_not_implemented(runner, backend):
     run = runner.run(ROLE, {'router_dhcp_dns_backend': backend, 'router_dhcp_dns_servers': SERVERS,
                             'router_dhcp_dns_forward_domains': ['rustdesk.example.com'],
                             'router_dhcp_dns_check_servers': False})
     assert run.rc != 0
-    assert any('linux_dnsmasq backend only' in (msg or '') for msg in run.failed_msg), run
+    assert any('linux_dnsmasq and openwrt backends only' in (msg or '') for msg in run.failed_msg), run
 
 
 # --- Check before pointing (issue 16): each server is asked before anything is written. -------------
@@ -367,3 +369,113 @@ def test_dnsmasq_absent_returns_to_the_servers_handed_out_before(runner, tmp_pat
     assert absent.rc == 0, absent
     assert snapshot() == before
     assert read(os.path.join(tmp, 'restarts.log')) == 'restart\nrestart\n'
+
+
+# --- IPv6 DNS adverts on RouterOS (issue 13), on the fake RouterOS API. -------------------------------
+# RouterOS v7 (manual.mikrotik.com/docs/cli-reference/ipv6/nd, .../ipv6/dhcp-server): /ipv6 nd
+# advertise-dns (no | yes | self) with dns = the IPv6 servers to advertise (empty: the servers of
+# /ip dns, dynamic ones from the ISP included); DHCPv6 options are /ipv6 dhcp-server option entries
+# (code, value as 0x hex) named in the server's dhcp-option list. Default ND entry: interface=all.
+ND_DEFAULT = [{'.id': '*1', 'interface': 'all', 'advertise-dns': True, 'ra-interval': '3m20s-10m'}]
+DHCP6 = [{'.id': '*1', 'name': 'lan6', 'interface': 'bridge', 'address-pool': 'pool6', 'dhcp-option': 'isp-dns'}]
+DHCP6_OPTIONS = [{'.id': '*1', 'name': 'isp-dns', 'code': '23', 'value': '0x20010db8010000000000000000000053'}]
+
+
+def routeros_paths(**extra):
+    paths = {'ip/dhcp-server/network': copy.deepcopy(NETWORKS), 'ipv6/nd': copy.deepcopy(ND_DEFAULT),
+             'ipv6/dhcp-server': copy.deepcopy(DHCP6), 'ipv6/dhcp-server/option': copy.deepcopy(DHCP6_OPTIONS)}
+    paths.update(extra)
+    return paths
+
+
+def test_routeros_ipv6_adverts_check_run_rerun_none_absent(runner):
+    before = routeros_paths()
+    runner.use_fake_routeros(copy.deepcopy(before))
+    ipv6 = dict(router_dhcp_dns_ipv6=True, router_dhcp_dns_servers_ipv6=['2001:db8:11::20', '2001:db8:11::21'],
+                router_dhcp_dns_routeros_dhcp6_server='lan6')
+
+    # router_dhcp_dns_ipv6: false is the role as before: IPv6 untouched, no IPv6 marker.
+    old_vars = dict(ipv6)
+    old_vars['router_dhcp_dns_ipv6'] = False
+    old = runner.run(ROLE, routeros_vars(**old_vars))
+    assert old.rc == 0, old
+    state = runner.routeros()['paths']
+    assert state['ipv6/nd'] == before['ipv6/nd'] and state['ipv6/dhcp-server'] == before['ipv6/dhcp-server']
+    assert 'ipv6 before' not in state['ip/dhcp-server/network'][0]['comment']
+    runner.use_fake_routeros(copy.deepcopy(before))
+
+    check = runner.run(ROLE, routeros_vars(**ipv6), check=True, read_only=True)
+    assert check.rc == 0 and check.changed >= 1, check
+
+    run = runner.run(ROLE, routeros_vars(**ipv6))
+    assert run.rc == 0, run
+    state = runner.routeros()['paths']
+    assert state['ipv6/nd'][0]['advertise-dns'] in (True, 'true', 'yes') and \
+        state['ipv6/nd'][0]['dns'] == '2001:db8:11::20,2001:db8:11::21', state['ipv6/nd']
+    # The ISP's option 23 is no longer handed out; the role's carries exactly the split-DNS servers.
+    assert state['ipv6/dhcp-server'][0]['dhcp-option'] == 'natloop-dns6', state['ipv6/dhcp-server']
+    own = [o for o in state['ipv6/dhcp-server/option'] if o['name'] == 'natloop-dns6']
+    assert own and own[0]['value'] == '0x20010db80011000000000000000000202001' \
+        '0db8001100000000000000000021' and str(own[0]['code']) == '23', own
+    assert state['ip/dhcp-server/network'][0]['comment'] == (
+        'defconf [natloop.lan: dns-server before: 192.168.88.1] '
+        '[natloop.lan: ipv6 before: advertise-dns=true;dns=-;dhcp-option=isp-dns]')
+
+    again = runner.run(ROLE, routeros_vars(**ipv6), read_only=True)
+    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+
+    # No IPv6 split-DNS server: no RDNSS, no option 23 at all.
+    none = runner.run(ROLE, routeros_vars(router_dhcp_dns_ipv6=True, router_dhcp_dns_routeros_dhcp6_server='lan6'))
+    assert none.rc == 0, none
+    state = runner.routeros()['paths']
+    assert state['ipv6/nd'][0]['advertise-dns'] in (False, 'false', 'no'), state['ipv6/nd']
+    assert not state['ipv6/dhcp-server'][0].get('dhcp-option'), state['ipv6/dhcp-server']
+    assert [o['name'] for o in state['ipv6/dhcp-server/option']] == ['isp-dns']
+
+    absent = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent', router_dhcp_dns_routeros_dhcp6_server='lan6'))
+    assert absent.rc == 0, absent
+    state = runner.routeros()['paths']
+    assert state['ip/dhcp-server/network'] == before['ip/dhcp-server/network']
+    assert state['ipv6/dhcp-server'] == before['ipv6/dhcp-server']
+    assert state['ipv6/dhcp-server/option'] == before['ipv6/dhcp-server/option']
+    assert [dict(e, **{'advertise-dns': str(e['advertise-dns']).lower()}) for e in state['ipv6/nd']] == \
+        [dict(e, **{'advertise-dns': 'true'}) for e in before['ipv6/nd']], state['ipv6/nd']
+    absent_again = runner.run(ROLE, routeros_vars(router_dhcp_dns_state='absent', router_dhcp_dns_routeros_dhcp6_server='lan6'),
+                              read_only=True)
+    assert absent_again.rc == 0 and absent_again.changed == 0, absent_again.changed_tasks()
+
+
+@needs_dnsmasq
+def test_check_also_asks_each_ipv6_server_before_advertising_it(runner, tmp_path, upstream_dns):
+    """The IPv6 split-DNS servers are asked the same questions (A and AAAA of the published names, an
+    ordinary name) before the router advertises them; one that fails stops the role, naming it."""
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    dropin = os.path.join(tmp, 'dnsmasq.d', '00-natloop-dhcp-dns.conf')
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    upstream_dns.zone.add('rustdesk.example.com', 'AAAA', '2001:db8:11::20')
+    published = [dict(PUBLISHED[0], lan_ipv6='2001:db8:11::20')]
+    good = upstream_dns.address.replace(':', '#')
+    ipv6 = '2001:db8:11::20'
+    run = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_check_services=published, router_dhcp_dns_servers_ipv6=[ipv6],
+        router_dhcp_dns_check_addresses={SERVERS[0]: good, ipv6: '127.0.0.1#%d' % closed_udp_port()})))
+    assert run.rc != 0
+    msg = ' '.join(m for m in run.failed_msg if m)
+    assert 'Not handing out 192.168.11.2, 2001:db8:11::20' in msg and 'AAAA rustdesk.example.com from 127.0.0.1#' in msg, run
+    assert not os.path.exists(dropin)
+
+    run = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
+        upstream_dns, router_dhcp_dns_check_services=published, router_dhcp_dns_servers_ipv6=[ipv6],
+        router_dhcp_dns_check_addresses={SERVERS[0]: good, ipv6: good})))
+    assert run.rc == 0, run
+    assert ('rustdesk.example.com', 'AAAA') in upstream_dns.zone.queries
+    assert 'option6:dns-server,[2001:db8:11::20]' in read(dropin)
+
+
+# One role run per case (CI time): an address in brackets with a prefix, and a duplicate.
+@pytest.mark.parametrize('servers', [['[2001:db8:11::20]/64', '192.168.11.20'], ['2001:db8:11::20', '2001:db8:11::20']])
+def test_bad_ipv6_servers_are_rejected_before_anything_runs(runner, servers):
+    run = runner.run(ROLE, routeros_vars(router_dhcp_dns_ipv6=True, router_dhcp_dns_servers_ipv6=servers), read_only=True)
+    assert run.rc != 0
+    assert any('router_dhcp_dns_servers_ipv6 must be a list of distinct IPv6 addresses' in (m or '') for m in run.failed_msg), run

@@ -30,6 +30,10 @@ def verify_vars(**extra):
         'verify_timeout': 0.5,
         'verify_report_dir': '',
         'verify_lan_networks': ['127.0.0.0/8'],
+        # No resolver of this machine is asked directly (the resolver checks: test_service_check_wire.py).
+        'verify_resolv_conf': '/dev/null',
+        'verify_ipv6_dns_files': [],
+        'verify_ra_wait': 0,  # no Router Solicitation on this machine's networks
         'natloop_services': [],  # the argument spec's default names it
     }
     role_vars.update(extra)

@@ -14,13 +14,27 @@ SERVICE = {"name": "rustdesk", "domain": "rustdesk.example.com", "lan_ipv4": "19
 
 
 class ScriptedNetwork:
-    """Answers like a LAN would: `reachable` is the set of addresses whose ports answer."""
+    """Answers like a LAN would: `reachable` is the set of addresses whose ports answer.
 
-    def __init__(self, system, servers=None, reachable=("192.168.11.20",)):
+    `answers` scripts single questions to the client's resolvers: {(server, name, type): reply}
+    (see `reply`). A question not scripted gets what the system resolver gets for the service's
+    name, and NXDOMAIN for any other name (the canaries)."""
+
+    def __init__(self, system, servers=None, reachable=("192.168.11.20",), answers=None):
         self.system = system
         self.servers = servers or {}
         self.reachable = set(reachable)
+        self.answers = answers or {}
         self.probed = []
+        self.asked = []
+
+    def query(self, server, name, rdtype, timeout=None):
+        self.asked.append((server, name, rdtype))
+        if (server, name, rdtype) in self.answers:
+            return self.answers[(server, name, rdtype)]
+        if name == SERVICE["domain"] and rdtype in ("A", "AAAA"):
+            return reply(self.system[rdtype])
+        return reply(rcode="NOERROR" if name == SERVICE["domain"] else "NXDOMAIN")
 
     def resolve_system(self, domain):
         return dict(self.system, error=None if self.system["A"] or self.system["AAAA"] else "no address")
@@ -35,18 +49,31 @@ class ScriptedNetwork:
                 "reply": "banner" if ok else None, "detail": None, "seconds": 0.0}
 
 
-def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), targets=("name", "lan", "public")):
+def run(network, tmp_path, resolv=("192.168.11.1",), hosts="", dns_servers=(), targets=("name", "lan", "public"),
+        ipv6_files=None, **extra):
+    """ipv6_files: {relative path: content} of the files the client learns IPv6 resolvers from."""
     (tmp_path / "resolv.conf").write_text("".join("nameserver %s\n" % s for s in resolv))
     (tmp_path / "hosts").write_text("127.0.0.1 localhost\n" + hosts)
+    for name, content in (ipv6_files or {}).items():
+        (tmp_path / "v6" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "v6" / name).write_text(content)
     params = {"services": [SERVICE], "dns_servers": list(dns_servers), "lan_networks": ["192.168.11.0/24"],
               "probe_targets": list(targets), "timeout": 1.0, "udp_payload": "x",
               "hosts_file": str(tmp_path / "hosts"), "resolv_conf": str(tmp_path / "resolv.conf"),
-              "lease_files": [str(tmp_path / "*.leases")]}
+              "lease_files": [str(tmp_path / "*.leases")],
+              "ipv6_dns_files": [str(tmp_path / "v6" / "rdnssd" / "resolv.conf"), str(tmp_path / "v6" / "dhclient6*.leases"),
+                                 str(tmp_path / "v6" / "netif" / "links" / "*")]}
+    params.update(extra)
     return checks.run_checks(params, network=network)
 
 
 def answer(a=(), aaaa=()):
     return {"A": list(a), "AAAA": list(aaaa), "CNAME": [], "error": None}
+
+
+def reply(addresses=(), rcode="NOERROR", records=(), error=None):
+    """One answer of Network.query."""
+    return {"rcode": None if error else rcode, "addresses": list(addresses), "records": list(records), "error": error}
 
 
 def test_ports_expand_ranges_and_default_probes():

@@ -16,6 +16,7 @@ FILTERING_CONFIG = 'POST /control/filtering/config'
 REWRITES = 'GET /control/rewrite/settings'
 REWRITES_UPDATE = 'PUT /control/rewrite/settings/update'
 PROTECTION = 'POST /control/protection'
+SET_RULES = 'POST /control/filtering/set_rules'
 
 # What the default FakeAdGuard holds, as the module reads it.
 CURRENT = {
@@ -25,6 +26,7 @@ CURRENT = {
     'filtering_enabled': True,
     'rewrites_enabled': True,
     'protection_enabled': True,
+    'nxdomain_names': [],
 }
 
 # Per setting: a value that differs from CURRENT, the request that writes it, and its body.
@@ -36,12 +38,14 @@ CHANGE = {
     'filtering_enabled': (False, FILTERING_CONFIG, {'enabled': False, 'interval': 24}),
     'rewrites_enabled': (False, REWRITES_UPDATE, {'enabled': False}),
     'protection_enabled': (False, PROTECTION, {'enabled': False}),
+    'nxdomain_names': (['mask.icloud.com'], SET_RULES, {'rules': ['||mask.icloud.com^$dnsrewrite=NXDOMAIN;;']}),
 }
 
 # The request that reads each setting (besides GET /control/status, which comes first every run).
 READ = {
     'upstream_dns': DNS_INFO, 'bootstrap_dns': DNS_INFO, 'upstream_mode': DNS_INFO,
     'filtering_enabled': FILTERING, 'rewrites_enabled': REWRITES, 'protection_enabled': None,
+    'nxdomain_names': FILTERING,
 }
 
 
@@ -132,7 +136,7 @@ def test_all_settings_changed_in_order_with_one_dns_config_request(run):
     assert server.settings() == {
         'upstream_dns': ['udp://127.0.0.1:9'], 'bootstrap_dns': ['127.0.0.1:9'], 'upstream_mode': 'fastest_addr',
         'filtering_enabled': True, 'filtering_interval': 72, 'rewrites_enabled': True, 'protection_enabled': True,
-        'protection_paused_ms': 0,
+        'protection_paused_ms': 0, 'nxdomain_names': [],
     }
     assert result['settings'] == wanted
 
@@ -333,3 +337,42 @@ def test_an_answer_that_is_not_json_fails_cleanly_with_nothing_written(run):
     assert result['failed'] is True and result['rc'] == 1
     assert 'Invalid JSON in the answer to GET http://agh.test/control/dns_info' in result['msg']
     assert server.writes() == []
+
+
+# --- nxdomain_names (issue 13: the canaries answered also with protection off) ---------------------------------
+
+RULE = '||{0}^$dnsrewrite=NXDOMAIN;;'
+
+
+def test_nxdomain_names_keep_other_rules_and_sync_within_the_scope(run):
+    server = FakeAdGuard(user_rules=['||ads.example^', RULE.format('old.example'), RULE.format('mask.icloud.com'),
+                                     RULE.format('theirs.example')])
+    wanted = args(nxdomain_names=['MASK.icloud.com', 'mask-h2.icloud.com'],
+                  nxdomain_names_scope=['mask.icloud.com', 'mask-h2.icloud.com', 'old.example'])
+    server.read_only = True
+    predicted = run(adguard_settings, server, wanted, check=True, diff=True)
+    server.read_only = False
+    real = run(adguard_settings, server, wanted, diff=True)
+    assert predicted['changes'] == real['changes'] == [{
+        'setting': 'nxdomain_names', 'before': ['mask.icloud.com', 'old.example'], 'after': ['mask-h2.icloud.com', 'mask.icloud.com']}]
+    assert predicted['diff'] == real['diff']
+    # old.example is in the scope and not wanted: removed; theirs.example is outside the scope: kept.
+    assert server.user_rules == ['||ads.example^', RULE.format('mask.icloud.com'), RULE.format('theirs.example'),
+                                 RULE.format('mask-h2.icloud.com')]
+    assert bodies(server, SET_RULES) == [{'rules': server.user_rules}]
+    server.read_only = True
+    again = run(adguard_settings, server, wanted)
+    assert again['changed'] is False and again['settings'] == {'nxdomain_names': ['mask-h2.icloud.com', 'mask.icloud.com']}
+
+
+def test_nxdomain_names_empty_removes_the_rules_in_the_scope(run):
+    server = FakeAdGuard(user_rules=[RULE.format('mask.icloud.com'), '@@||example.org^'])
+    result = run(adguard_settings, server, args(nxdomain_names=[], nxdomain_names_scope=['mask.icloud.com']))
+    assert result['changed'] is True and server.user_rules == ['@@||example.org^']
+
+
+def test_nxdomain_names_are_checked_before_any_request(run):
+    server = FakeAdGuard()
+    result = run(adguard_settings, server, args(nxdomain_names=['bad name'], nxdomain_names_scope=['x..y']))
+    assert result['failed'] is True and 'nxdomain_names[0]' in result['msg'] and 'nxdomain_names_scope[0]' in result['msg']
+    assert server.requests == []

@@ -72,8 +72,9 @@ def test_plan_commands_only_for_differences_and_quoted():
     assert plan_commands(sections, 'dhcp', {'lan': {'interface': "it's", 'nothere': None}}) == [
         "uci set dhcp.lan.interface='it'\"'\"'s'"]
     assert plan_commands(sections, 'dhcp', {'cfg01411c': {'server': ['1.1.1.1'], 'local': None}}) == [
-        'uci delete dhcp.cfg01411c.server', 'uci add_list dhcp.cfg01411c.server=1.1.1.1',
-        'uci delete dhcp.cfg01411c.local']
+        # A list of several values is emptied with del_list and refilled: its place in the section stays.
+        'uci del_list dhcp.cfg01411c.server=/example.org/10.9.9.9', 'uci del_list dhcp.cfg01411c.server=1.1.1.1',
+        'uci add_list dhcp.cfg01411c.server=1.1.1.1', 'uci delete dhcp.cfg01411c.local']
     for bad in ({'lan;reboot': {'x': '1'}}, {'lan': {'x y': '1'}}, {'missing': {'x': '1'}}):
         with pytest.raises(UciError):
             plan_commands(sections, 'dhcp', bad)

@@ -376,3 +376,86 @@ def test_an_empty_dns_address_skips_the_dns_check(run):
     result = run(pihole_dns_record, server, args([rec('www.lan', 'new.lan')], purge=True, purge_scope=['www.lan'],
                                                  dns_address=''))
     assert result['changed'] is True and server.dns_queries == []
+
+
+# --- local names (misc.dnsmasq_lines), issue 13 -------------------------------------------------------------
+
+LINES = 'GET /api/config/misc/dnsmasq_lines'
+CANARY = 'use-application-dns.net'
+
+
+def local_args(records, names, scope, **more):
+    return args(records, local_names=names, local_names_scope=scope, **more)
+
+
+def test_local_names_go_in_the_same_patch_as_the_records_one_restart(run):
+    server = FakePihole(dnsmasq_lines=['address=/ads.example/0.0.0.0'])
+    result = run(pihole_dns_record, server, local_args([rec('svc.example.com', '192.168.11.20')],
+                                                       ['SVC.example.com', CANARY], ['svc.example.com', CANARY]))
+    assert result['changed'] is True and result['created'] == 5
+    patch = [r.json()['config'] for r in server.requests if r.method == 'PATCH']
+    assert len(patch) == 1 and sorted(patch[0]) == ['dns', 'misc']
+    # Another writer's line stays first, as it was.
+    assert server.dnsmasq_lines == ['address=/ads.example/0.0.0.0', 'local=/svc.example.com/',
+                                    'server=/*.svc.example.com/#', 'local=/%s/' % CANARY, 'server=/*.%s/#' % CANARY]
+    assert server.hosts == ['192.168.11.20 svc.example.com']
+    assert server.restarts == 1
+    # A restart caused by the lines alone is waited for through DNS too (any answer).
+    assert server.calls()[:4] == [LOGIN, READ, LINES, PATCH] and server.calls()[-1] == LOGOUT
+    assert ('pihole.test:53', 'svc.example.com', 'CNAME') in server.dns_queries
+    assert {'domain': 'svc.example.com', 'answer': 'local=/svc.example.com/', 'type': 'LOCAL', 'ttl': None} in result['records']
+
+
+def test_local_names_idempotent_and_check_mode_predicts(run):
+    wanted = local_args([rec('svc.example.com', '192.168.11.20')], ['svc.example.com'], ['svc.example.com', CANARY])
+    server = FakePihole(dnsmasq_lines=['local=/%s/' % CANARY, 'server=/*.%s/#' % CANARY, 'cache-size=10000'])
+    server.read_only = True
+    predicted = run(pihole_dns_record, server, wanted, check=True, diff=True)
+    assert server.calls() == [LOGIN, READ, LINES, LOGOUT]
+    server.read_only = False
+    real = run(pihole_dns_record, server, wanted, diff=True)
+    assert comparable(predicted) == comparable(real) and real['changed'] is True
+    # The canary's lines are in the scope and no longer wanted: removed; the foreign line stays.
+    assert server.dnsmasq_lines == ['cache-size=10000', 'local=/svc.example.com/', 'server=/*.svc.example.com/#']
+    assert [c['action'] for c in real['changes'] if c['type'] == 'LOCAL'] == ['create', 'create', 'delete', 'delete']
+    server.read_only = True
+    again = run(pihole_dns_record, server, wanted)
+    assert again['changed'] is False and server.restarts == 1
+
+
+def test_local_names_outside_the_scope_are_never_touched(run):
+    server = FakePihole(dnsmasq_lines=['local=/other.lan/', 'server=/*.other.lan/#'])
+    server.read_only = True
+    result = run(pihole_dns_record, server, local_args([], [], ['svc.example.com']))
+    assert result['changed'] is False and server.dnsmasq_lines == ['local=/other.lan/', 'server=/*.other.lan/#']
+
+
+def test_without_local_names_the_lines_are_not_read(run):
+    server = FakePihole(dnsmasq_lines=['local=/svc.example.com/'])
+    run(pihole_dns_record, server, args([rec('svc.example.com', '192.168.11.20')]))
+    assert LINES not in server.calls() and server.dnsmasq_lines == ['local=/svc.example.com/']
+
+
+def test_local_names_are_validated_before_any_request(run):
+    server = FakePihole()
+    result = run(pihole_dns_record, server, local_args([], ['bad name', '*.x.lan'], ['ok.lan']))
+    assert result['failed'] is True and 'local_names[0]' in result['msg'] and 'local_names[1]' in result['msg']
+    assert server.requests == []
+
+
+def test_local_names_lost_to_a_parallel_writer_are_written_again(run):
+    """Another writer's PATCH (a whole list read before ours) drops our lines; the re-read sees it and re-plans."""
+    server = FakePihole(dnsmasq_lines=['cache-size=10000'])
+    original = server._patch
+    state = {'first': True}
+
+    def patch_then_lose(request):
+        reply = original(request)
+        if state.pop('first', False):
+            server.dnsmasq_lines = ['cache-size=10000', 'local=/theirs.lan/']   # their write, from an old read
+        return reply
+    server._patch = patch_then_lose
+    result = run(pihole_dns_record, server, local_args([], ['svc.example.com'], ['svc.example.com']))
+    assert result['changed'] is True
+    assert server.dnsmasq_lines == ['cache-size=10000', 'local=/theirs.lan/', 'local=/svc.example.com/',
+                                    'server=/*.svc.example.com/#']
