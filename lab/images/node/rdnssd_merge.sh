@@ -11,7 +11,7 @@ exec 9>/run/natloop-rdnssd-merge.lock
 flock 9
 resolv=/etc/resolv.conf
 learnt=/run/rdnssd/resolv.conf
-[ -f "$learnt" ] || exit 0
+[ -f "$learnt" ] || learnt=/dev/null   # nothing learnt (yet): no IPv6 resolver from an RA
 v4='^nameserver  *[0-9]\{1,3\}\(\.[0-9]\{1,3\}\)\{3\} *$'
 v6='^nameserver  *[a-fA-F0-9:.]*:[a-fA-F0-9:.%a-zA-Z]* *$'
 nv4=$(grep -c "$v4" "$resolv" || true)
