@@ -3,12 +3,19 @@
 # run site.yml with a fix set chosen for the lab, and show the same clients before and after.
 #   NATLOOP_DEMO_FIXES         comma-separated natloop_fixes (default split_dns,hairpin; also hosts)
 #   NATLOOP_DEMO_DNS_PROVIDER  adguard_home (default) or pihole, for split_dns
+#   NATLOOP_DEMO_LAB           field (default: the field lab of issue 13 - dual stack, RA naming the
+#                              ISP resolver, public AAAA/HTTPS, rebind protection) or plain
 # Extra arguments go to the site.yml run. The lab stays up for you to poke at; `make lab-down`
 # removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fixes=${NATLOOP_DEMO_FIXES:-split_dns,hairpin}
 provider=${NATLOOP_DEMO_DNS_PROVIDER:-adguard_home}
+case ${NATLOOP_DEMO_LAB:-field} in
+  field) realistic=true ;;
+  plain) realistic=false ;;
+  *) echo "demo: NATLOOP_DEMO_LAB must be field or plain, not $NATLOOP_DEMO_LAB" >&2; exit 2 ;;
+esac
 case $provider in
   adguard_home) image=natloop-standin/adguardhome:lab ;;
   pihole) image=natloop-standin/pihole:lab ;;
@@ -27,7 +34,8 @@ run() { "$@" >>"$log" 2>&1 || { tail -40 "$log"; echo "demo: failed, full log: $
 
 step "fresh lab: router, server, two LAN clients, an outside host and a public DNS"
 run ansible-playbook -i inventory/lab lab/lab_down.yml
-run ansible-playbook -i inventory/lab lab/lab_up.yml -e "{\"natloop_lab_server_images\": [\"$image\"]}"
+run ansible-playbook -i inventory/lab lab/lab_up.yml \
+  -e "{\"natloop_lab_server_images\": [\"$image\"], \"natloop_lab_realistic\": $realistic}"
 
 step "before: diagnose.yml (changes nothing)"
 NATLOOP_REPORT_DIR=$reports/before run ansible-playbook -i inventory/lab playbooks/diagnose.yml \
@@ -36,7 +44,7 @@ NATLOOP_REPORT_DIR=$reports/before run ansible-playbook -i inventory/lab playboo
 fix_list=$(python3 -c 'import json, sys; print(json.dumps([f for f in sys.argv[1].split(",") if f]))' "$fixes")
 step "fix: site.yml with natloop_fixes=$fix_list, DNS provider $provider"
 NATLOOP_REPORT_DIR=$reports/after run ansible-playbook -i inventory/lab -i "$provider_inventory" site.yml \
-  -e "{\"natloop_fixes\": $fix_list, \"natloop_dns_provider\": \"$provider\"}" "$@"
+  -e "{\"natloop_fixes\": $fix_list, \"natloop_dns_provider\": \"$provider\", \"natloop_lab_realistic\": $realistic}" "$@"
 
 step "done"
 python3 - "$reports/before/fleet.json" "$reports/after/fleet.json" "$fixes" <<'EOF'
