@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """lab/preflight.py refuses IPv6 overlaps too (issue 13's field lab), on a scripted host.
 
-The host here is this kind of machine: IPv4 in 192.0.2.0/24, IPv6 fd00::2/64 with a default route
+The host here is this kind of machine: IPv4 in 172.31.250.0/24, IPv6 fd00::2/64 with a default route
 via fd00::1, link-local addresses on every interface, a resolver in 10.255.255.0/24.
 """
 
@@ -19,9 +19,9 @@ PREFLIGHT = os.path.join(HERE, "..", "..", "..", "lab", "preflight.py")
 
 IP_JSON = {
     ("-4", "addr"): [{"ifname": "lo", "addr_info": [{"local": "127.0.0.1", "prefixlen": 8}]},
-                     {"ifname": "eth0", "addr_info": [{"local": "192.0.2.10", "prefixlen": 24}]}],
-    ("-4", "route"): [{"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"},
-                      {"dst": "192.0.2.0/24", "dev": "eth0"}],
+                     {"ifname": "eth0", "addr_info": [{"local": "172.31.250.10", "prefixlen": 24}]}],
+    ("-4", "route"): [{"dst": "default", "gateway": "172.31.250.1", "dev": "eth0"},
+                      {"dst": "172.31.250.0/24", "dev": "eth0"}],
     ("-6", "addr"): [{"ifname": "lo", "addr_info": [{"local": "::1", "prefixlen": 128}]},
                      {"ifname": "eth0", "addr_info": [{"local": "fd00::2", "prefixlen": 64},
                                                       {"local": "fe80::fc:ff:fe00:1", "prefixlen": 64}]},

@@ -239,8 +239,8 @@ def ddr(*hints, **kw):
 
 @pytest.mark.parametrize("question, answer_, code", [
     (("use-application-dns.net", "A"), reply(["0.0.0.0"]), "doh_canary_missing"),
-    (("use-application-dns.net", "A"), reply(["192.0.2.7"]), "doh_canary_missing"),
-    (("mask.icloud.com", "A"), reply(["192.0.2.8"]), "private_relay_canary_missing"),
+    (("use-application-dns.net", "A"), reply(["198.51.100.77"]), "doh_canary_missing"),
+    (("mask.icloud.com", "A"), reply(["198.51.100.78"]), "private_relay_canary_missing"),
     (("mask-h2.icloud.com", "A"), reply(["0.0.0.0"]), "private_relay_canary_missing"),
     (("_dns.resolver.arpa", "SVCB"), ddr("8.8.8.8", "2001:4860:4860::8888"), "ddr_redirect"),
     (("_dns.resolver.arpa", "SVCB"), ddr(), "ddr_redirect"),
@@ -272,7 +272,7 @@ def test_split_servers_the_client_does_not_use_get_the_canaries_too(tmp_path):
     """A client that asks the router only: the site's split-DNS server is still checked for the canaries."""
     router = "192.168.11.1"
     net = ScriptedNetwork(answer([LAN]), servers={LAN: answer([LAN])},
-                          answers={(LAN, "use-application-dns.net", "A"): reply(["192.0.2.1"])})
+                          answers={(LAN, "use-application-dns.net", "A"): reply(["198.51.100.79"])})
     result = run(net, tmp_path, resolv=(router,), dns_servers=[LAN])
     assert [(f["code"], f["server"]) for f in result["client_findings"]] == [("doh_canary_missing", LAN)]
     assert "split-DNS server of the site" in result["client_findings"][0]["reason"]

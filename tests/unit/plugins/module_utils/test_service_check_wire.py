@@ -72,11 +72,11 @@ def resolvers(tmp_path_factory):
         ISP_ADDR: ["--host-record=%s,%s,%s" % (DOMAIN, PUBLIC, PUBLIC_V6),
                    "--dns-rr=%s,65,%s" % (DOMAIN, rdata_hex("HTTPS", "1 . alpn=h2,h3 ipv4hint=%s ipv6hint=%s" % (
                        PUBLIC, PUBLIC_V6))),
-                   "--host-record=use-application-dns.net,192.0.2.1",
-                   "--cname=mask.icloud.com,mask.apple-dns.net", "--host-record=mask.apple-dns.net,192.0.2.10",
-                   "--host-record=mask-h2.icloud.com,192.0.2.11",
+                   "--host-record=use-application-dns.net,198.51.100.71",
+                   "--cname=mask.icloud.com,mask.apple-dns.net", "--host-record=mask.apple-dns.net,198.51.100.72",
+                   "--host-record=mask-h2.icloud.com,198.51.100.73",
                    "--dns-rr=_dns.resolver.arpa,64,%s" % rdata_hex(
-                       "SVCB", "1 dns.example.net. alpn=dot ipv4hint=192.0.2.53")],
+                       "SVCB", "1 dns.example.net. alpn=dot ipv4hint=198.51.100.74")],
         # The split-DNS server with the fixes: the name local, the canaries NXDOMAIN.
         SPLIT_ADDR: ["--host-record=%s,%s" % (DOMAIN, LAN), "--address=/use-application-dns.net/",
                      "--address=/mask.icloud.com/", "--address=/mask-h2.icloud.com/", "--address=/resolver.arpa/"],
@@ -111,7 +111,7 @@ def test_query_parses_real_answers(resolvers):
     assert checks.query(isp, DOMAIN, "HTTPS", 2)["records"] == [
         {"priority": 1, "target": ".", "ipv4hint": [PUBLIC], "ipv6hint": [PUBLIC_V6], "alpn": ["h2", "h3"]}]
     # The CNAME in front of the answer is followed, not taken for an address.
-    assert checks.query(isp, "mask.icloud.com", "A", 2)["addresses"] == ["192.0.2.10"]
+    assert checks.query(isp, "mask.icloud.com", "A", 2)["addresses"] == ["198.51.100.72"]
     assert checks.query(isp, "_dns.resolver.arpa", "SVCB", 2)["records"][0]["target"] == "dns.example.net."
     assert checks.query(split, "use-application-dns.net", "A", 2)["rcode"] == "NXDOMAIN"
     assert checks.query(split, DOMAIN, "HTTPS", 2)["records"] == []
