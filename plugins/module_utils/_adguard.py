@@ -37,8 +37,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._records import (
     RecordError,
     RecordRules,
     in_scope,
-    normalize_name,
-    normalize_scope,
+    normalize_owned_names,
     record_from_server,
 )
 
@@ -334,22 +333,14 @@ class AdGuardSettingsBackend(_AdGuardModuleBackend):
         """Canonical nxdomain_names (sorted, lower case) and scope; BackendError names every bad item."""
         if 'nxdomain_names' not in wanted and not self.nxdomain_scope:
             return wanted
-        problems = []
-        names = set()
-        for index, name in enumerate(wanted.get('nxdomain_names') or []):
-            try:
-                names.add(normalize_name(name, backend='AdGuard Home'))
-            except ValueError as exc:
-                problems.append('nxdomain_names[{0}] ({1!r}) {2}'.format(index, name, exc))
         try:
-            self.nxdomain_scope = normalize_scope(self.nxdomain_scope, RULES, option='nxdomain_names_scope')
+            names, self.nxdomain_scope = normalize_owned_names(
+                wanted.get('nxdomain_names'), self.nxdomain_scope, RULES, 'nxdomain_names', 'nxdomain_names_scope')
         except RecordError as exc:
-            problems.extend(exc.problems)
-        if problems:
-            raise BackendError('Invalid input, nothing was changed: ' + ' | '.join(problems), problems=problems)
+            raise BackendError('Invalid input, nothing was changed: ' + ' | '.join(exc.problems), problems=exc.problems)
         if 'nxdomain_names' in wanted:
             wanted = OrderedDict(wanted)
-            wanted['nxdomain_names'] = self.nxdomain_wanted = sorted(names)
+            wanted['nxdomain_names'] = self.nxdomain_wanted = sorted(set(names))
         return wanted
 
     def _managed_rule_name(self, rule):

@@ -54,8 +54,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._records import (
     RecordError,
     RecordRules,
     in_scope,
-    normalize_name,
-    normalize_scope,
+    normalize_owned_names,
     record_from_server,
 )
 
@@ -415,19 +414,13 @@ class PiholeBackend(_PiholeModuleBackend):
         params = module.params
         local_names = local_scope = None
         if params.get('local_names') is not None or params.get('local_names_scope'):
-            problems = []
-            local_names = []
-            for index, name in enumerate(params.get('local_names') or []):
-                try:
-                    local_names.append(normalize_name(name, backend='Pi-hole'))
-                except ValueError as exc:
-                    problems.append('local_names[{0}] ({1!r}) {2}'.format(index, name, exc))
             try:
-                local_scope = normalize_scope(params.get('local_names_scope'), RULES, option='local_names_scope')
+                local_names, local_scope = normalize_owned_names(
+                    params.get('local_names'), params.get('local_names_scope'), RULES,
+                    'local_names', 'local_names_scope')
             except RecordError as exc:
-                problems.extend(exc.problems)
-            if problems:
-                module.fail_json(msg='Invalid input, nothing was changed: ' + ' | '.join(problems), problems=problems)
+                module.fail_json(msg='Invalid input, nothing was changed: ' + ' | '.join(exc.problems),
+                                 problems=exc.problems)
         return cls(PiholeClient.from_params(params), module.warn, params.get('dns_address'),
                    params.get('restart_timeout') or 60, local_names, local_scope)
 

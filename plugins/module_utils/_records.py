@@ -224,6 +224,27 @@ def normalize_scope(patterns, rules, option='purge_scope'):
     return result
 
 
+def normalize_owned_names(names, scope, rules, names_option, scope_option):
+    """Names a run owns (e.g. local_names) and the scope it syncs them in, both canonical.
+
+    Raise RecordError naming every bad name and pattern, so nothing is written on bad input.
+    """
+    problems = []
+    result = []
+    for index, name in enumerate(names or []):
+        try:
+            result.append(normalize_name(name, backend=rules.backend))
+        except ValueError as exc:
+            problems.append('{0}[{1}] ({2!r}) {3}'.format(names_option, index, name, exc))
+    try:
+        scope = normalize_scope(scope, rules, option=scope_option)
+    except RecordError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise RecordError(problems)
+    return result, scope
+
+
 def in_scope(domain, patterns):
     """True if the record domain falls under one of the normalized scope patterns.
 
