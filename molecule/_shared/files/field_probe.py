@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -35,7 +34,7 @@ def ra_rdnss():
     """The RDNSS servers of the router's RA (a router solicitation, the answer read by rdisc6)."""
     try:
         out = subprocess.run(["rdisc6", "-1", "-w", "1500", "-r", "3", "eth0"], capture_output=True, text=True,
-                             timeout=10).stdout
+                             timeout=10, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return {"answered": False, "rdnss": []}
     return {"answered": "from fe80" in out, "rdnss": re.findall(r"Recursive DNS server\s*:\s*(\S+)", out)}
@@ -48,7 +47,8 @@ def nameservers():
 
 def ask(server, name, rdtype):
     query = dns.message.make_query(name, rdtype)
-    for attempt in range(3):
+    error = None
+    for _attempt in range(3):
         try:
             response = dns.query.udp(query, server, timeout=2)
             break
