@@ -311,7 +311,10 @@ class Site:
             found.append("%s: no dnsmasq drop-in %s" % (self.name, self.drop_in))
         else:
             options = [line for line in self.drop_in_text().splitlines() if line.startswith("dhcp-option")]
-            if options != ["dhcp-option=option:dns-server,%s" % self.dns_server]:
+            # DHCPv4 names the site's server; no IPv6 server is given, so the router advertises
+            # no IPv6 resolver at all (router_dhcp_dns_servers_ipv6 empty, issue 13).
+            if options != ["dhcp-option=option:dns-server,%s" % self.dns_server,
+                           "dhcp-option=tag:natloop_dns6,option6:dns-server"]:
                 found.append("%s: drop-in hands out %s" % (self.name, options))
             check = subprocess.run([DNSMASQ, "--test", "--conf-file=" + self.drop_in],
                                    capture_output=True, text=True, check=False)
