@@ -85,12 +85,14 @@ matrix: link
 # peer the tier is skipped, and pytest says so for every test. Override the peers' place
 # with NATLOOP_PEERS=/path/to/shared/peers.
 RUN_ISOLATED := $(NATLOOP_PEERS)/pihole-ftl/run-isolated
+# Every run-isolated goes through scripts/real-ftl-run: the command's own exit status, and a timeout.
+REAL_FTL_RUN := $(ROOT)/scripts/real-ftl-run
 CONFORMANCE_REAL := pytest -q -p no:cacheprovider -rs -m real_ftl tests/conformance/test_pihole_contract.py
 conformance-real: bootstrap link
 	@if [ -x "$(RUN_ISOLATED)" ]; then \
 	  echo "=== Pi-hole conformance against the real FTL ($(RUN_ISOLATED))"; \
 	  NATLOOP_PIHOLE_GRAVITY_SCHEMA=$(NATLOOP_PEERS)/pihole-image/upstream/pi-hole/advanced/Templates/gravity.db.sql \
-	    $(RUN_ISOLATED) -- $(CONFORMANCE_REAL); \
+	    $(REAL_FTL_RUN) $(RUN_ISOLATED) -- $(CONFORMANCE_REAL); \
 	else \
 	  echo "=== SKIPPED: Pi-hole conformance against the real FTL: peer $(RUN_ISOLATED) not found"; \
 	  NATLOOP_REAL_PIHOLE_PEER_MISSING=$(RUN_ISOLATED) $(CONFORMANCE_REAL); \
@@ -107,12 +109,12 @@ integration: bootstrap link
 # NATLOOP_PIHOLE_FTL_PEER). Its tests run inside its run-isolated (FTL and pytest in a network namespace of
 # their own, ports of their own); without the peer they are skipped, saying so.
 NATLOOP_PIHOLE_FTL_PEER ?= $(NATLOOP_PEERS)/pihole-ftl
-REAL_FTL_TESTS := tests/integration/test_parallel_writers.py -k real_ftl
+REAL_FTL_TESTS := tests/integration/test_parallel_writers.py tests/integration/test_isolated_ftl.py -k real_ftl
 
 integration-real-ftl: bootstrap link
 	@if [ -x "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" ]; then \
 	  echo "=== real Pi-hole FTL: $(REAL_FTL_TESTS) inside $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated"; \
-	  "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" --web-port 18181 --dns-port 15381 -- \
+	  $(REAL_FTL_RUN) "$(NATLOOP_PIHOLE_FTL_PEER)/run-isolated" --web-port 18181 --dns-port 15381 -- \
 	    pytest -q -rs -s -p no:cacheprovider $(REAL_FTL_TESTS); \
 	else \
 	  echo "SKIPPED: the real Pi-hole FTL tests ($(REAL_FTL_TESTS)): $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated is missing (set NATLOOP_PIHOLE_FTL_PEER)"; \

@@ -46,6 +46,12 @@ from natloop_standins.fixtures import (  # noqa: E402
     ADGUARD_PASSWORD, ADGUARD_USER, PIHOLE_PASSWORD, STANDIN_HOST, FakeUpstream, StandinHandle, adguard_config)
 from natloop_standins.persist import atomic_write, dump_yaml  # noqa: E402
 from natloop_standins.pihole import PiholeStandin  # noqa: E402
+from natloop_standins import isolated_ftl  # noqa: E402
+
+
+def pytest_configure(config):
+    # Inside the real FTL peer's run-isolated: a hung FTL is started again, never waited on forever.
+    config.pluginmanager.register(isolated_ftl, "natloop-isolated-ftl")
 
 
 @pytest.fixture
