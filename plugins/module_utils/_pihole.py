@@ -523,7 +523,9 @@ class PiholeBackend(_PiholeModuleBackend):
             if monotonic() >= deadline:
                 raise BackendError(
                     'Pi-hole took the CNAME change, but its API was not served by a restarted FTL within {0} s '
-                    '(restart_timeout): {1}. Check the Pi-hole container or service and its log.'.format(
+                    '(restart_timeout): {1}. Check the Pi-hole container or service and its log: an FTL whose log ends at '
+                    '"Restarting FTL" hung in its own restart (seen on v6.4.1) and needs a restart of the container '
+                    'or service; the change itself is saved.'.format(
                         self.restart_timeout, last), restart_timeout=self.restart_timeout)
             sleep(RESTART_POLL)
         self.wait_for_dns(plan, deadline)

@@ -219,6 +219,8 @@ def test_connection_refused_during_restart_is_retried_but_bounded(run):
     assert result['failed'] is True
     assert 'not served by a restarted FTL within 5 s (restart_timeout)' in result['msg']
     assert 'Connection refused' in result['msg']
+    # What to do about FTL v6.4.1's hang in its own restart (../shared/peers/pihole-ftl/README.md).
+    assert 'hung in its own restart' in result['msg'] and 'the change itself is saved' in result['msg']
     # Asked every 0.1 s for 5 s, then 8 attempts of the logout: a seat outlives FTL restarts.
     calls = server.calls()
     assert calls[:3] == [LOGIN, READ, PATCH] and calls[-8:] == [LOGOUT] * 8
