@@ -164,3 +164,22 @@ def runner(tmp_path):
 
 def have(*commands):
     return all(shutil.which(command) for command in commands)
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def dnsmasq_vars(tmp, servers, **extra):
+    """router_dhcp_dns on the linux_dnsmasq backend in ``tmp``: drop-in dir, main config, a restart that logs."""
+    role_vars = {
+        'router_dhcp_dns_backend': 'linux_dnsmasq',
+        'router_dhcp_dns_servers': servers,
+        'router_dhcp_dns_dnsmasq_conf_dir': os.path.join(tmp, 'dnsmasq.d'),
+        'router_dhcp_dns_dnsmasq_other_configs': [os.path.join(tmp, 'dnsmasq.conf')],
+        'router_dhcp_dns_dnsmasq_restart_command': ['sh', '-c', 'echo restart >> %s' % os.path.join(tmp, 'restarts.log')],
+        'router_dhcp_dns_check_servers': False,
+    }
+    role_vars.update(extra)
+    return role_vars

@@ -16,7 +16,8 @@ import subprocess
 
 import pytest
 
-from conftest import have
+from conftest import have, read
+from conftest import dnsmasq_vars as shared_dnsmasq_vars
 
 ROLE = 'natloop.lan.router_dhcp_dns'
 SERVERS = ['192.168.11.2', '192.168.11.3']
@@ -111,21 +112,7 @@ needs_dnsmasq = pytest.mark.skipif(not have('dnsmasq'), reason='dnsmasq is not i
 
 
 def dnsmasq_vars(tmp, **extra):
-    role_vars = {
-        'router_dhcp_dns_backend': 'linux_dnsmasq',
-        'router_dhcp_dns_servers': SERVERS,
-        'router_dhcp_dns_dnsmasq_conf_dir': os.path.join(tmp, 'dnsmasq.d'),
-        'router_dhcp_dns_dnsmasq_other_configs': [os.path.join(tmp, 'dnsmasq.conf')],
-        'router_dhcp_dns_dnsmasq_restart_command': ['sh', '-c', 'echo restart >> %s' % os.path.join(tmp, 'restarts.log')],
-        'router_dhcp_dns_check_servers': False,
-    }
-    role_vars.update(extra)
-    return role_vars
-
-
-def read(path):
-    with open(path) as handle:
-        return handle.read()
+    return shared_dnsmasq_vars(tmp, SERVERS, **extra)
 
 
 @needs_dnsmasq

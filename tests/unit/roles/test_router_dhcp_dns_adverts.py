@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import COLLECTIONS
+from conftest import COLLECTIONS, dnsmasq_vars, read
 from ipv6_adverts import NetnsPair
 
 ROLE = 'natloop.lan.router_dhcp_dns'
@@ -67,21 +67,7 @@ def lan(tmp_path):
 
 
 def role_vars(tmp, **extra):
-    role_vars = {
-        'router_dhcp_dns_backend': 'linux_dnsmasq',
-        'router_dhcp_dns_servers': ['192.168.11.20', '192.168.11.21'],
-        'router_dhcp_dns_dnsmasq_conf_dir': os.path.join(tmp, 'dnsmasq.d'),
-        'router_dhcp_dns_dnsmasq_other_configs': [os.path.join(tmp, 'dnsmasq.conf')],
-        'router_dhcp_dns_dnsmasq_restart_command': ['sh', '-c', 'echo restart >> %s' % os.path.join(tmp, 'restarts.log')],
-        'router_dhcp_dns_check_servers': False,
-    }
-    role_vars.update(extra)
-    return role_vars
-
-
-def read(path):
-    with open(path) as handle:
-        return handle.read()
+    return dnsmasq_vars(tmp, ['192.168.11.20', '192.168.11.21'], **extra)
 
 
 def test_dnsmasq_advertises_exactly_the_split_dns_servers_over_ipv6(runner, tmp_path, lan):
