@@ -78,9 +78,9 @@ class IsolatedFTL:
             pytest.exit("refusing to start pihole-FTL outside run-isolated's namespace (interfaces %s)"
                         % interfaces, returncode=3)
         old = self.pid()
-        binary = os.readlink("/proc/%d/exe" % old) if old else None
-        if binary is None:
+        if old is None:
             pytest.exit("the real FTL is gone (no live pid in %s): cannot start it again" % PID_FILE, returncode=3)
+        binary = os.readlink("/proc/{0}/exe".format(old))
         if self.child is not None and self.child.pid == old:
             self.child.kill()
             self.child.wait()   # our own child: reap it, or FTL's "already running" check sees it
