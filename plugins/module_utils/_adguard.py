@@ -30,6 +30,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._http import (
 from ansible_collections.natloop.lan.plugins.module_utils._lock import lock_argument_spec
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
     BackendError,
+    ModuleBackend,
     info_argument_spec,
     sync_argument_spec,
 )
@@ -208,21 +209,10 @@ class AdGuardClient(object):
                    what='updating rewrite {0} -> {1}'.format(target_domain, target_answer))
 
 
-class _AdGuardModuleBackend(object):
+class _AdGuardModuleBackend(ModuleBackend):
     """What every AdGuard Home backend shares: a client built from the module's options, no session."""
 
-    def __init__(self, client, warn):
-        self.client = client
-        self.warn = warn
-
-    @property
-    def lock_url(self):
-        """The server's URL as the lock key (module_utils._lock.normalize_url makes it canonical)."""
-        return self.client.http.base_url
-
-    @classmethod
-    def from_module(cls, module):
-        return cls(AdGuardClient.from_params(module.params), module.warn)
+    client_class = AdGuardClient
 
     @contextlib.contextmanager
     def session(self):

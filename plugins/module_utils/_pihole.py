@@ -45,6 +45,7 @@ from ansible_collections.natloop.lan.plugins.module_utils._http import (
 from ansible_collections.natloop.lan.plugins.module_utils._lock import lock_argument_spec
 from ansible_collections.natloop.lan.plugins.module_utils._record_module import (
     BackendError,
+    ModuleBackend,
     info_argument_spec,
     sync_argument_spec,
 )
@@ -363,21 +364,10 @@ def _cname_line(record):
     return '{0},{1},{2}'.format(record.domain, record.answer, record.ttl)
 
 
-class _PiholeModuleBackend(object):
+class _PiholeModuleBackend(ModuleBackend):
     """What every Pi-hole backend shares: a client built from the module's options, one session per run."""
 
-    def __init__(self, client, warn):
-        self.client = client
-        self.warn = warn
-
-    @property
-    def lock_url(self):
-        """The server's URL as the lock key (module_utils._lock.normalize_url makes it canonical)."""
-        return self.client.http.base_url
-
-    @classmethod
-    def from_module(cls, module):
-        return cls(PiholeClient.from_params(module.params), module.warn)
+    client_class = PiholeClient
 
     @contextlib.contextmanager
     def session(self):

@@ -56,6 +56,26 @@ class BackendError(Exception):
         self.details = details
 
 
+class ModuleBackend(object):
+    """What every backend of a record or settings module shares: the server's client, built from the
+    module's options by ``client_class.from_params``, and the module's warn()."""
+
+    client_class = None
+
+    def __init__(self, client, warn):
+        self.client = client
+        self.warn = warn
+
+    @property
+    def lock_url(self):
+        """The server's URL as the lock key (module_utils._lock.normalize_url makes it canonical)."""
+        return self.client.http.base_url
+
+    @classmethod
+    def from_module(cls, module):
+        return cls(cls.client_class.from_params(module.params), module.warn)
+
+
 def sync_argument_spec(option, item_options):
     """Options of a record module besides the connection: the list, state, purge and the lock."""
     spec = {
