@@ -45,4 +45,4 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$venv/bin/pip" install -q -r "$here/requirements/controller.txt"
   echo "$want" >"$stamp"
 fi
-log "ready: $(docker version --format 'docker {{.Server.Version}} API {{.Server.APIVersion}}'), $("$venv/bin/ansible" --version | head -1)"
+log "ready: $(docker version --format 'docker {{.Server.Version}} API {{.Server.APIVersion}}'), $("$venv/bin/ansible" --version | sed -n 1p)"
