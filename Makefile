@@ -123,7 +123,14 @@ integration-real-ftl: bootstrap link
 molecule: images link
 	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
 
-test: lint sanity unit conformance-real matrix integration molecule
+# The steps in order, each timed (CI's log then says where its time went); the first failure stops.
+TEST_STEPS := lint sanity unit conformance-real matrix integration molecule
+test:
+	@total=$$(date +%s); for step in $(TEST_STEPS); do \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || { echo "=== make test: $$step FAILED after $$(( $$(date +%s) - start )) s"; exit 1; }; \
+	  echo "=== make test: $$step took $$(( $$(date +%s) - start )) s ($$(( $$(date +%s) - total )) s so far)"; \
+	done
 
 lab-up: images link
 	$(LAB_LOCK) ansible-playbook -i inventory/lab lab/lab_up.yml
