@@ -83,8 +83,6 @@ attributes:
     support: full
 seealso:
   - module: ansible.builtin.template
-  - role: natloop.lan.router_dhcp_dns
-    description: Hands out the split-DNS server through the router's DHCP; uses this module on dnsmasq routers.
 """
 
 EXAMPLES = r"""
