@@ -173,9 +173,9 @@ def main():
     result['found'] = dns_server_lines(params['search'], exclude=path)
     result['competing'], result['competing_ipv6'] = split_found(result['found'])
     if params['refuse_tagged_ipv6'] and result['competing_ipv6']:
+        refused = '; '.join(result['competing_ipv6'])
         module.fail_json(msg=('Not changing the IPv6 DNS adverts: other dnsmasq configuration advertises IPv6 DNS '
-                              'servers to tagged clients (%s). %s' % ('; '.join(result['competing_ipv6']),
-                                                                       params['refuse_hint'])).strip(), **result)
+                              'servers to tagged clients (%s). %s' % (refused, params['refuse_hint'])).strip(), **result)
 
     if params['warn_competing'] and result['competing']:
         module.warn('Other dnsmasq configuration also hands out DNS servers (option 6); dnsmasq uses the first one it '
