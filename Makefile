@@ -120,8 +120,12 @@ integration-real-ftl: bootstrap link
 	  echo "SKIPPED: the real Pi-hole FTL tests ($(REAL_FTL_TESTS)): $(NATLOOP_PIHOLE_FTL_PEER)/run-isolated is missing (set NATLOOP_PIHOLE_FTL_PEER)"; \
 	fi
 
+# Each scenario's output also goes to .build/logs; on a failure the failed tasks are printed last,
+# where a CI log's tail shows them (the middle of a long log is cut).
 molecule: images link
-	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; $(LAB_LOCK) molecule test -s $$s || exit 1; done
+	@mkdir -p $(ROOT)/.build/logs
+	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; log=$(ROOT)/.build/logs/molecule-$$s.log; \
+	  $(LAB_LOCK) molecule test -s $$s 2>&1 | tee "$$log" || { $(ROOT)/scripts/ansible-failures "$$log"; exit 1; }; done
 
 # The steps in order, each timed (CI's log then says where its time went); the first failure stops.
 TEST_STEPS := lint sanity unit conformance-real matrix integration molecule
