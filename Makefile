@@ -121,11 +121,25 @@ integration-real-ftl: bootstrap link
 	fi
 
 # Each scenario's output also goes to .build/logs; on a failure the failed tasks are printed last,
-# where a CI log's tail shows them (the middle of a long log is cut).
+# where a CI log's tail shows them (the middle of a long log is cut). A failed scenario runs once
+# more from scratch (MOLECULE_TRIES=1: never): a lab timing flake passes then, a defect fails again.
+# A pass on the second try is printed at the end with the first try's failed tasks, never hidden.
+MOLECULE_TRIES ?= 2
 molecule: images link
-	@mkdir -p $(ROOT)/.build/logs
-	for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; log=$(ROOT)/.build/logs/molecule-$$s.log; \
-	  $(LAB_LOCK) molecule test -s $$s 2>&1 | tee "$$log" || { $(ROOT)/scripts/ansible-failures "$$log"; exit 1; }; done
+	@mkdir -p $(ROOT)/.build/logs; second_tries=""; \
+	for s in $(MOLECULE_SCENARIOS); do \
+	  for try in $$(seq 1 $(MOLECULE_TRIES)); do \
+	    echo "=== molecule test -s $$s (try $$try of $(MOLECULE_TRIES))"; log=$(ROOT)/.build/logs/molecule-$$s.try$$try.log; \
+	    if $(LAB_LOCK) molecule test -s $$s 2>&1 | tee "$$log"; then break; fi; \
+	    $(ROOT)/scripts/ansible-failures "$$log"; \
+	    [ "$$try" -lt $(MOLECULE_TRIES) ] || { echo "=== molecule test -s $$s FAILED $$try time(s)"; exit 1; }; \
+	    second_tries="$$second_tries $$s"; \
+	  done; \
+	done; \
+	for s in $$second_tries; do \
+	  echo "=== molecule: $$s passed only on a later try; what failed first:"; \
+	  $(ROOT)/scripts/ansible-failures $(ROOT)/.build/logs/molecule-$$s.try1.log; \
+	done
 
 # The steps in order, each timed (CI's log then says where its time went); the first failure stops.
 TEST_STEPS := lint sanity unit conformance-real matrix integration molecule

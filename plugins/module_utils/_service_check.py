@@ -43,6 +43,8 @@ FINDINGS = ("doh_canary_missing", "private_relay_canary_missing", "ddr_redirect"
 # Firefox's DoH canary, Apple's Private Relay canaries, and DDR (RFC 9462).
 CANARIES = (("use-application-dns.net", "A"), ("mask.icloud.com", "A"), ("mask-h2.icloud.com", "A"),
             ("_dns.resolver.arpa", "SVCB"))
+# How often a UDP datagram (a DNS query, a UDP probe) is sent within one timeout when unanswered.
+UDP_SENDS = 3
 DEFAULT_LAN_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
 DEFAULT_LEASE_GLOBS = ("/var/lib/dhcp/*.leases", "/var/lib/dhclient/*.lease*", "/var/lib/NetworkManager/*.lease",
                        "/run/systemd/netif/leases/*")
@@ -318,6 +320,50 @@ class DnspythonMissing(Exception):
     """Raised when a DNS server must be asked directly and dnspython is not installed."""
 
 
+def udp_exchange(address, port, payload, timeout, accept=None):
+    """Send one datagram and return the first reply accept() takes, from that address and port only.
+
+    The datagram is sent again after each third of the timeout without a reply (UDP_SENDS in all,
+    on the same socket, so a late reply to an earlier send still counts), as resolvers do: one lost
+    packet on a busy LAN must not turn into a wrong verdict. Raises socket.timeout after timeout
+    seconds, and what connect/recv raise (ConnectionRefusedError for an ICMP port unreachable).
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        # Connected: only replies from the address sent to are received, exactly like a real client
+        # (a reply from the server's LAN address to a query sent to the public one is dropped).
+        sock.connect((address, port))
+        deadline = time.monotonic() + timeout
+        sends, next_send = 0, 0.0
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise socket.timeout("timed out")
+            if sends < UDP_SENDS and now >= next_send:
+                sock.send(payload)
+                sends += 1
+                next_send = now + timeout / UDP_SENDS
+            sock.settimeout(max(0.001, (next_send if sends < UDP_SENDS else deadline) - now))
+            try:
+                data = sock.recv(65535)
+            except socket.timeout:
+                continue
+            if accept is None or accept(data):
+                return data
+    finally:
+        sock.close()
+
+
+def dns_udp(message, host, port, timeout):
+    """A DNS query over UDP (udp_exchange: sent again when unanswered); the reply to this query only."""
+    def answers_query(data):
+        try:
+            return message.is_response(dns.message.from_wire(data))
+        except dns.exception.DNSException:
+            return False
+    return dns.message.from_wire(udp_exchange(host, port, message.to_wire(), timeout, answers_query))
+
+
 def resolve_via(server, domain, timeout):
     """Ask one DNS server directly (UDP, then TCP if truncated)."""
     if not HAS_DNSPYTHON:
@@ -327,7 +373,7 @@ def resolve_via(server, domain, timeout):
     for rdtype in ("A", "AAAA"):
         query = dns.message.make_query(domain, rdtype)
         try:
-            response = dns.query.udp(query, host, port=port, timeout=timeout)
+            response = dns_udp(query, host, port, timeout)
             if response.flags & 0x0200:  # TC: the answer did not fit, ask again over TCP
                 response = dns.query.tcp(query, host, port=port, timeout=timeout)
         except (dns.exception.DNSException, OSError) as exc:
@@ -355,7 +401,7 @@ def query(server, name, rdtype, timeout):
     started = time.monotonic()
     message = dns.message.make_query(name, rdtype)
     try:
-        response = dns.query.udp(message, host, port=port, timeout=timeout)
+        response = dns_udp(message, host, port, timeout)
         if response.flags & 0x0200:  # TC: the answer did not fit, ask again over TCP in the time left
             response = dns.query.tcp(message, host, port=port,
                                      timeout=max(0.1, timeout - (time.monotonic() - started)))
@@ -402,32 +448,35 @@ def _error_result(exc):
 
 def probe(address, proto, port, timeout, udp_payload):
     """One TCP connect or UDP exchange. result: ok, timeout, refused, reset, no_route, error."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     started = time.monotonic()
     outcome = {"address": address, "proto": proto, "port": port, "result": "ok", "reply": None, "detail": None}
-    sock = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-    sock.settimeout(timeout)
     try:
-        sock.connect((address, port))
         if proto == "udp":
-            # A connected UDP socket only accepts replies from the address it sent to, exactly
-            # like a real client: a reply from the server's LAN address is dropped.
-            sock.send(udp_payload.encode())
-            outcome["reply"] = sock.recv(512).decode("utf-8", "replace").strip()
+            outcome["reply"] = udp_exchange(address, port, udp_payload.encode(), timeout).decode(
+                "utf-8", "replace").strip()
         else:
-            # Connected is enough for TCP. A banner, if the service sends one, is a bonus worth
-            # the wait: probes run side by side, so waiting costs one timeout in all, not one each.
-            try:
-                outcome["reply"] = sock.recv(512).decode("utf-8", "replace").strip() or None
-            except (socket.timeout, OSError):
-                pass
+            outcome["reply"] = tcp_banner(address, port, timeout)
     except (socket.timeout, OSError) as exc:
         outcome["result"] = _error_result(exc)
         outcome["detail"] = str(exc) or type(exc).__name__
-    finally:
-        sock.close()
     outcome["seconds"] = round(time.monotonic() - started, 3)
     return outcome
+
+
+def tcp_banner(address, port, timeout):
+    """Connect (what counts for TCP); return the service's banner if it sends one in time, else None."""
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((address, port))
+        # A banner is a bonus worth the wait: probes run side by side, so waiting costs one
+        # timeout in all, not one each.
+        try:
+            return sock.recv(512).decode("utf-8", "replace").strip() or None
+        except (socket.timeout, OSError):
+            return None
+    finally:
+        sock.close()
 
 
 class Network:

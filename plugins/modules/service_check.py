@@ -102,7 +102,10 @@ options:
     choices: [name, lan, public]
     default: [name, lan, public]
   timeout:
-    description: Seconds to wait for each DNS answer, connect or UDP reply.
+    description:
+      - Seconds to wait for each DNS answer, connect or UDP reply.
+      - A DNS query or UDP probe without a reply is sent again after each third of this time (three
+        sends in all, on one socket), as resolvers do, so that one lost datagram is not a wrong verdict.
     type: float
     default: 2.0
   udp_payload:

@@ -28,7 +28,9 @@ def tcp(host, target, port=21116):
 
 
 def udp(host, target, port=21116):
-    return lab(host, "echo probe | nc -n -u -w 3 %s %d" % (target, port))
+    # Up to three datagrams, 2 s apart, as a client resends: one lost packet is not an answer.
+    return lab(host, "for _ in 1 2 3; do out=$(echo probe | nc -n -u -w 2 %s %d); [ -z \"$out\" ] || break; done; "
+                     "printf '%%s' \"$out\"" % (target, port))
 
 
 def resolve(host):

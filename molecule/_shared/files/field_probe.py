@@ -64,12 +64,23 @@ def ask(server, name, rdtype):
 def connect(address, proto, port):
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-    sock.settimeout(3)
     try:
         sock.connect((address, port))
         if proto == "udp":
-            sock.send(b"natloop field probe\n")
-        reply = sock.recv(512).decode("utf-8", "replace").strip()
+            # Three sends, 1 s apart, on the same socket (a late reply to the first still counts):
+            # one lost datagram is not a failure, as for any client that resends.
+            sock.settimeout(1)
+            for attempt in range(3):
+                sock.send(b"natloop field probe\n")
+                try:
+                    reply = sock.recv(512).decode("utf-8", "replace").strip()
+                    break
+                except socket.timeout:
+                    if attempt == 2:
+                        raise
+        else:
+            sock.settimeout(3)
+            reply = sock.recv(512).decode("utf-8", "replace").strip()
         return {"address": address, "proto": proto, "port": port, "result": "ok", "reply": reply}
     except socket.timeout:
         return {"address": address, "proto": proto, "port": port, "result": "timeout"}
