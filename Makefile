@@ -131,14 +131,14 @@ molecule: images link
 	  for try in $$(seq 1 $(MOLECULE_TRIES)); do \
 	    echo "=== molecule test -s $$s (try $$try of $(MOLECULE_TRIES))"; log=$(ROOT)/.build/logs/molecule-$$s.try$$try.log; \
 	    if $(LAB_LOCK) molecule test -s $$s 2>&1 | tee "$$log"; then break; fi; \
-	    $(ROOT)/scripts/ansible-failures "$$log"; \
+	    python $(ROOT)/scripts/ansible_failures.py "$$log"; \
 	    [ "$$try" -lt $(MOLECULE_TRIES) ] || { echo "=== molecule test -s $$s FAILED $$try time(s)"; exit 1; }; \
 	    second_tries="$$second_tries $$s"; \
 	  done; \
 	done; \
 	for s in $$second_tries; do \
 	  echo "=== molecule: $$s passed only on a later try; what failed first:"; \
-	  $(ROOT)/scripts/ansible-failures $(ROOT)/.build/logs/molecule-$$s.try1.log; \
+	  python $(ROOT)/scripts/ansible_failures.py $(ROOT)/.build/logs/molecule-$$s.try1.log; \
 	done
 
 # The steps in order, each timed (CI's log then says where its time went); the first failure stops.

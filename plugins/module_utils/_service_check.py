@@ -299,12 +299,25 @@ def hosts_file_addresses(path, domain):
     return addresses
 
 
+def _getaddrinfo_again(domain, family, tries=3, pause=0.5):
+    """getaddrinfo, asked again after EAI_AGAIN ("temporary failure"), as applications do: a resolver
+    restarting, a resolv.conf being rewritten, a lost answer must not decide the verdict."""
+    for attempt in range(tries):
+        try:
+            return socket.getaddrinfo(domain, None, family, socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            if exc.errno != socket.EAI_AGAIN or attempt == tries - 1:
+                raise
+            time.sleep(pause)
+    raise AssertionError("not reached")
+
+
 def resolve_system(domain):
     """Addresses the operating system's resolver gives (hosts file, then DNS), per family."""
     result = {"A": [], "AAAA": [], "error": None}
     for family, key in ((socket.AF_INET, "A"), (socket.AF_INET6, "AAAA")):
         try:
-            infos = socket.getaddrinfo(domain, None, family, socket.SOCK_STREAM)
+            infos = _getaddrinfo_again(domain, family)
         except socket.gaierror as exc:
             if family == socket.AF_INET:
                 result["error"] = str(exc)

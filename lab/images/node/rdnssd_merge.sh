@@ -22,5 +22,7 @@ tmp=$(mktemp)
   grep -m "$limit" "$v6" "$learnt" || true
   grep "$v4" "$resolv" || true
 } >"$tmp"
-cat "$tmp" >"$resolv"
+# Rewritten only when it changes: every rewrite in place leaves a moment in which a client's
+# resolver reads an empty file (measured: getaddrinfo failing with EAI_AGAIN during verify).
+cmp -s "$tmp" "$resolv" || cat "$tmp" >"$resolv"
 rm -f "$tmp"

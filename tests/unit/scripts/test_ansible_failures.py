@@ -1,12 +1,13 @@
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""scripts/ansible-failures: the failed tasks of a molecule log, printed last by `make molecule`."""
+"""scripts/ansible_failures.py: the failed tasks of a molecule log, printed last by `make molecule`."""
 
 import os
 import subprocess
+import sys
 
-SCRIPT = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'scripts', 'ansible-failures')
+SCRIPT = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'scripts', 'ansible_failures.py')
 
 # Shaped like ansible-core 2.19's default callback output inside molecule (retries, an ignored
 # failure, an assert failing on one host with a multi-line result, then the destroy play).
@@ -46,7 +47,7 @@ changed: [localhost]
 def summarize(tmp_path, text):
     log = tmp_path / 'molecule.log'
     log.write_text(text)
-    result = subprocess.run([SCRIPT, str(log)], capture_output=True, text=True, check=True, timeout=30)
+    result = subprocess.run([sys.executable, SCRIPT, str(log)], capture_output=True, text=True, check=True, timeout=30)
     return result.stdout
 
 
@@ -61,4 +62,4 @@ def test_names_the_failed_task_host_and_reason_not_retries_or_ignored(tmp_path):
 
 
 def test_a_clean_log_has_none(tmp_path):
-    assert '=== 0 failed task(s)' in summarize(tmp_path, LOG.split('TASK [Probe that may fail]')[0])
+    assert '=== 0 failed task(s)' in summarize(tmp_path, LOG.split('TASK [Probe that may fail]', maxsplit=1)[0])

@@ -122,3 +122,25 @@ def test_a_reply_to_another_query_is_not_taken(peer):
     server = peer(dns_answer("198.51.100.1", wrong_id=True))
     result = checks.query("127.0.0.1:%d" % server.port, "rustdesk.example.com", "A", 0.6)
     assert result["addresses"] == [] and "timed out" in result["error"], result
+
+
+def test_a_temporary_resolver_failure_is_asked_again(monkeypatch):
+    """EAI_AGAIN (a resolv.conf rewritten in place, a resolver restarting) is asked again; a name
+    that does not exist is not."""
+    calls = []
+
+    def getaddrinfo(domain, port, family, kind):
+        calls.append(domain)
+        if domain == "again.example" and len(calls) < 3:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if domain == "again.example":
+            return [(family, kind, 6, "", ("192.168.11.20", 0))]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(checks.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(checks.time, "sleep", lambda seconds: None)
+    result = checks.resolve_system("again.example")
+    assert result["A"] == ["192.168.11.20"] and result["error"] is None, result
+    calls.clear()
+    assert checks.resolve_system("nxdomain.example")["error"] == "[Errno -2] Name or service not known"
+    assert calls == ["nxdomain.example", "nxdomain.example"]   # once per family, never again

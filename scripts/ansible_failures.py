@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, natloop.lan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ansible-failures LOG: print each failed task of an ansible-playbook / molecule log, short.
+"""python scripts/ansible_failures.py LOG: print each failed task of an ansible-playbook / molecule log, short.
 
 CI shows only the head and the tail of a long log; a molecule scenario that fails in verify puts
 its `fatal:` lines in the middle, then a whole destroy play after them. `make molecule` prints this
@@ -49,7 +48,7 @@ def failures(lines):
 
 def main(argv):
     if len(argv) != 2:
-        sys.stderr.write('usage: ansible-failures LOG\n')
+        sys.stderr.write('usage: python scripts/ansible_failures.py LOG\n')
         return 2
     with open(argv[1], encoding='utf-8', errors='replace') as handle:
         lines = handle.read().splitlines()
