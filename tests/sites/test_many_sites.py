@@ -10,6 +10,8 @@ Assertions read the system: records over each server's HTTP API and by DNS queri
 dnsmasq drop-ins (checked again with dnsmasq --test) and the hosts blocks.
 """
 
+import json
+
 import pytest
 from sites_harness import SitesLab
 
@@ -49,3 +51,18 @@ def test_twenty_sites_converge_in_one_run_and_the_second_run_changes_nothing(lab
     assert set(second.stats) == every_host, second.summary()
     assert {host: stats["changed"] for host, stats in second.stats.items() if stats["changed"]} == {}, second.changed()
     assert lab.problems() == []
+
+    # The DNS servers' second probe (answers.yml) runs where the records were just written, and is
+    # left out on the no-op: the wait's probe already saw every answer, and no API write changed anything.
+    dns_servers = {site.hosts["dns_servers"] for site in lab.sites}
+    assert probed_after_writes(first) == dns_servers
+    assert probed_after_writes(second) == set()
+    waited = [result for _play, task, host, result in second.task_results()
+              if task.endswith("Wait for a DNS answer on every published address") and host in dns_servers]
+    assert len(waited) == len(dns_servers)
+    assert all(json.loads(result["stdout"])["check"]["ok"] for result in waited), waited
+
+
+def probed_after_writes(run):
+    return {host for _play, task, host, result in run.task_results()
+            if task.endswith("Ask the DNS server for every record it should answer") and not result.get("skipped")}

@@ -20,6 +20,12 @@ A ``resolve`` question passes when the answer is NOERROR with at least one recor
 NOERROR or NXDOMAIN without a record of its type (a name answered only locally, a canary). A server written ``address#port`` is asked
 on that port instead of ``port``. Every question goes to every server over every transport.
 Prints a JSON report and exits 0 when everything passed, 1 otherwise.
+
+An optional ``check`` object (its own ``expect``, ``empty``, ``transports``, ``timeout``) is asked
+after everything above passed, and only reported (``report["check"]["ok"]``), never counted in the
+exit status: the wait for a server also tells whether it already answers as configured, so a run
+that changes nothing needs no second probe. It stops at its first problem (a name not answered
+locally yet may wait for an upstream's timeout).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -228,7 +234,7 @@ def _answer_problem(reply, answers, expected, qtype):
     return 'got %s %s, expected %s' % (reply['rcode'], ', '.join(answers) or 'no %s record' % qtype, ', '.join(expected))
 
 
-def run(spec):
+def run(spec, stop_at_first_problem=False):
     port = int(spec.get('port', 53))
     timeout = float(spec.get('timeout', 2))
     results, problems = [], []
@@ -252,7 +258,13 @@ def run(spec):
                     problems.append('%s: %s' % (where, problem))
                 result['ok'] = not problem
                 results.append(result)
-    return {'ok': not problems, 'results': results, 'problems': problems}
+                if problem and stop_at_first_problem:
+                    return {'ok': False, 'results': results, 'problems': problems}
+    report = {'ok': not problems, 'results': results, 'problems': problems}
+    if report['ok'] and spec.get('check'):
+        check = dict(spec['check'], servers=spec['servers'], port=port)
+        report['check'] = run(check, stop_at_first_problem=True)
+    return report
 
 
 def main(argv=None):

@@ -147,3 +147,37 @@ def test_an_empty_question_passes_on_nodata_or_nxdomain_only(upstream_dns):
         ('pub.natloop.test', 'HTTPS', False), ('upstream.natloop.test', 'AAAA', False)]
     assert report['problems'][1] == ('AAAA upstream.natloop.test from 127.0.0.1 over udp: got NOERROR 2001:db8::80, '
                                      'expected no AAAA record (NOERROR or NXDOMAIN)')
+
+
+def test_a_check_after_readiness_is_reported_not_counted(upstream_dns):
+    """wait.yml's probe: ready as soon as the server answers; the check says whether it already
+    answers as configured (a no-op run then skips answers.yml's second probe)."""
+    host, port = server_of(upstream_dns)
+    spec = {'servers': [host], 'port': port, 'queries': [{'name': 'nothing.natloop.test'}],
+            'check': {'transports': ['udp', 'tcp'],
+                      'expect': [{'name': 'upstream.natloop.test', 'type': 'A', 'answer': '198.51.100.80'}],
+                      'empty': [{'name': 'upstream.natloop.test', 'type': 'HTTPS'}]}}
+    report = probe.run(spec)
+    assert report['ok'] and report['check']['ok'], report
+    assert [(r['transport'], r['type']) for r in report['check']['results']] == [
+        ('udp', 'A'), ('udp', 'HTTPS'), ('tcp', 'A'), ('tcp', 'HTTPS')]
+
+    # Not configured yet: the check fails at its first problem and asks nothing more; the server is ready all the same.
+    spec['check']['expect'][0]['answer'] = '192.168.11.20'
+    upstream_dns.zone.queries.clear()
+    result = subprocess.run([sys.executable, PROBE, json.dumps(spec)], capture_output=True, text=True, check=False)
+    report = json.loads(result.stdout)
+    assert result.returncode == 0 and report['ok'] and not report['check']['ok'], report
+    assert report['check']['problems'] == [
+        'A upstream.natloop.test from 127.0.0.1 over udp: got NOERROR 198.51.100.80, expected 192.168.11.20']
+    assert upstream_dns.zone.queries == [('nothing.natloop.test', 'A'), ('upstream.natloop.test', 'A')]
+
+
+def test_no_check_while_the_server_is_not_ready():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    report = probe.run({'servers': ['127.0.0.1'], 'port': port, 'timeout': 0.5, 'queries': [{'name': 'a.test'}],
+                        'check': {'expect': [{'name': 'a.test', 'type': 'A', 'answer': '192.168.11.20'}]}})
+    assert not report['ok'] and 'check' not in report
