@@ -23,15 +23,19 @@ description:
     include its hosts.
   - Runs on the controller only, in one task per host (what the C(natloop.lan.preflight) role and C(natloop.lan.site) run).
 author:
-  - natloop.lan contributors
-extends_documentation_fragment: []
+  - natloop.lan contributors (@natloop)
 attributes:
   check_mode:
     support: full
     description: Only reads its arguments.
   diff_mode:
     support: none
+    description: Nothing to show.
+  idempotent:
+    support: full
+    description: The same arguments give the same result and groups.
   platform:
+    support: full
     platforms: all
     description: Runs on the controller; the managed host is not contacted.
 options:
