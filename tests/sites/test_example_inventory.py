@@ -41,10 +41,28 @@ def inventory_list(inventory=EXAMPLE):
     return json.loads(proc.stdout)
 
 
-def preflight(inventory=EXAMPLE):
+def preflight(inventory=EXAMPLE, playbook=SITE_PLAYBOOK):
     """site.yml --tags preflight in check mode, every connection local."""
-    return ansible("ansible-playbook", SITE_PLAYBOOK, "--tags", "preflight", "--check", "-c", "local",
+    return ansible("ansible-playbook", playbook, "--tags", "preflight", "--check", "-c", "local",
                    inventory=inventory)
+
+
+# After site.yml's preflight play: the members of each fix group, as later plays see them.
+GROUPS_AFTER_PREFLIGHT = """---
+- name: Preflight
+  ansible.builtin.import_playbook: {site}
+
+- name: Each fix group's members after the preflight
+  hosts: localhost
+  gather_facts: false
+  tags: [preflight]
+  tasks:
+    - name: Members
+      ansible.builtin.debug:
+        msg: "{{{{ dict(['split_dns', 'hairpin', 'hosts'] | map('regex_replace', '^', 'natloop_fix_')
+                       | zip(['split_dns', 'hairpin', 'hosts'] | map('regex_replace', '^', 'natloop_fix_')
+                             | map('extract', groups) | map('default', []))) }}}}"
+"""
 
 
 def sites_of(listing):
@@ -90,24 +108,24 @@ def test_site_playbook_syntax_check():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_preflight_accepts_it_and_groups_every_host_by_its_sites_fixes():
+def test_preflight_accepts_it_and_groups_every_host_by_its_sites_fixes(tmp_path):
     listing = inventory_list()
-    proc = preflight()
+    playbook = tmp_path / "groups.yml"
+    playbook.write_text(GROUPS_AFTER_PREFLIGHT.format(site=SITE_PLAYBOOK))
+    proc = preflight(playbook=str(playbook))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
     result = json.loads(proc.stdout)
     hostvars = listing["_meta"]["hostvars"]
-    assert set(result["stats"]) == set(hostvars)
+    assert set(result["stats"]) == set(hostvars) | {"localhost"}
     assert all(stats["failures"] == 0 and stats["unreachable"] == 0 and stats["changed"] == 0
                for stats in result["stats"].values())
-    groups_added = {host: set() for host in hostvars}
-    for play in result["plays"]:
-        for task in play["tasks"]:
-            for host, host_result in task["hosts"].items():
-                for item in host_result.get("results", []):
-                    if item.get("add_group"):
-                        groups_added[host].add(item["add_group"])
-    assert groups_added == {host: {"natloop_fix_" + fix for fix in hostvars[host]["natloop_fixes"]}
-                            for host in hostvars}
+    # One task per host (the checks and the grouping), on the controller.
+    assert [task["task"]["name"] for task in result["plays"][0]["tasks"]] == [
+        "Check the site's services and choices, and group this host by its fixes"]
+    members = result["plays"][-1]["tasks"][0]["hosts"]["localhost"]["msg"]
+    assert {group: sorted(hosts) for group, hosts in members.items()} == {
+        "natloop_fix_" + fix: sorted(host for host in hostvars if fix in hostvars[host]["natloop_fixes"])
+        for fix in ("split_dns", "hairpin", "hosts")}
 
 
 @pytest.mark.parametrize("site, path, value, message", [
@@ -115,8 +133,7 @@ def test_preflight_accepts_it_and_groups_every_host_by_its_sites_fixes():
     ("home", ["natloop_services", 1, "lan_ipv4"], "192.168.1.300",
      "Site home: service rustdesk: lan_ipv4 '192.168.1.300' is not an IPv4"),
     ("office", ["natloop_services", 0, "public_ip"], None, "Site office: service gitea: public_ip is needed"),
-    # Refused by the preflight role's argument spec, whose message does not name the site.
-    ("cabin", ["natloop_dns_provider"], "bind9", "preflight_dns_provider must be one of: adguard_home, pihole"),
+    ("cabin", ["natloop_dns_provider"], "bind9", "Site cabin: natloop_dns_provider must be one of: adguard_home, pihole"),
 ])
 def test_preflight_refuses_a_broken_copy(tmp_path, site, path, value, message):
     copy = tmp_path / "inventory"
