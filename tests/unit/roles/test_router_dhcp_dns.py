@@ -262,11 +262,15 @@ def test_check_hands_out_a_server_that_answers_and_refuses_one_that_does_not(run
 
     # Now hand out another server, which answers the published name with the wrong address:
     # refused, naming server, question and answer; the drop-in and dnsmasq stay as they were.
+    # (Another server: the drop-in would change. A run that would not change it asks nothing:
+    # test_check_asks_only_when_the_dropin_would_change.)
+    other = {'192.168.11.3': upstream_dns.address.replace(':', '#')}
     wrong = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
-        upstream_dns, router_dhcp_dns_servers=['192.168.11.2'],
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.3'], router_dhcp_dns_check_addresses=other,
         router_dhcp_dns_check_services=[dict(PUBLISHED[0], lan_ipv4='192.168.11.21')])))
     assert wrong.rc != 0
     msg = ' '.join(m for m in wrong.failed_msg if m)
+    assert 'Not handing out 192.168.11.3: asked from localhost, ' in msg, wrong
     assert 'A rustdesk.example.com from %s: got NOERROR 192.168.11.20, expected 192.168.11.21' % asked in msg, wrong
     assert "The router's DHCP was left as it was" in msg and 'router_dhcp_dns_check_servers: false' in msg
 
@@ -293,10 +297,10 @@ def test_check_hands_out_a_server_that_answers_and_refuses_one_that_does_not(run
 
     # Check mode asks the same questions and says what it found; a failure is a warning there.
     check = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
-        upstream_dns, router_dhcp_dns_servers=['192.168.11.2'],
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.3'], router_dhcp_dns_check_addresses=other,
         router_dhcp_dns_check_upstream_names=['nothing.natloop.test'])), check=True)
     assert check.rc == 0, check
-    assert any('Not handing out 192.168.11.2 in a real run' in w and 'nothing.natloop.test' in w
+    assert any('Not handing out 192.168.11.3 in a real run' in w and 'nothing.natloop.test' in w
                for w in check.warnings), check.warnings
     found = check.result('Say what the check found')
     assert 'A real run would stop here' in found['msg'], found
