@@ -470,3 +470,37 @@ def test_bad_ipv6_servers_are_rejected_before_anything_runs(runner, servers):
     run = runner.run(ROLE, routeros_vars(router_dhcp_dns_ipv6=True, router_dhcp_dns_servers_ipv6=servers), read_only=True)
     assert run.rc != 0
     assert any('router_dhcp_dns_servers_ipv6 must be a list of distinct IPv6 addresses' in (m or '') for m in run.failed_msg), run
+
+
+@needs_dnsmasq
+def test_check_asks_only_when_the_dropin_would_change(runner, tmp_path, upstream_dns):
+    """Issue 14 (a lean no-op): on linux_dnsmasq, asked from the router itself, the check runs in
+    natloop.lan.dnsmasq_dropin only when the drop-in would change. A run that changes nothing makes
+    one module run on the router and sends the server no question (counted where it arrives)."""
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    dropin = os.path.join(tmp, 'dnsmasq.d', '00-natloop-dhcp-dns.conf')
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    first = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)))
+    assert first.rc == 0, first
+    assert sorted(set(upstream_dns.zone.queries)) == [('rustdesk.example.com', 'A'), ('upstream.natloop.test', 'A')]
+
+    del upstream_dns.zone.queries[:]
+    again = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)))
+    assert again.rc == 0 and again.changed == 0, again
+    assert upstream_dns.zone.queries == []
+    # On the router: the drop-in module only (the rest are the controller's argument and preflight checks).
+    ran = [name.split(' : ', 1)[-1] for name, result in again.results() if not result.get('skipped')]
+    assert [name for name in ran if not name.startswith(('Validating arguments', 'Check the backend'))] == [
+        'Configure DHCP DNS, backend linux_dnsmasq',
+        'Install the DHCP DNS drop-in (validated by dnsmasq --test first), after checking dnsmasq and its other DNS options'], ran
+    # Check mode asks nothing either when nothing would change.
+    dry = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)), check=True)
+    assert dry.rc == 0 and dry.changed == 0 and upstream_dns.zone.queries == [], dry
+
+    # A change is asked first: the server now answers wrong, so the new drop-in is refused.
+    upstream_dns.zone.records.clear()
+    changed = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns, router_dhcp_dns_forward_domains=['rustdesk.example.com'])))
+    assert changed.rc != 0, changed
+    assert ('rustdesk.example.com', 'A') in upstream_dns.zone.queries
+    assert 'server=/rustdesk.example.com/' not in read(dropin)
