@@ -504,3 +504,25 @@ def test_check_asks_only_when_the_dropin_would_change(runner, tmp_path, upstream
     assert changed.rc != 0, changed
     assert ('rustdesk.example.com', 'A') in upstream_dns.zone.queries
     assert 'server=/rustdesk.example.com/' not in read(dropin)
+
+
+@needs_dnsmasq
+def test_check_from_another_host_still_runs_the_probe_script_every_time(runner, tmp_path, upstream_dns):
+    """linux_dnsmasq with router_dhcp_dns_check_from naming another host (here 127.0.0.1, Ansible's implicit
+    localhost): the probe script asks from there before the module, on every run (tasks/linux_dnsmasq_check_from.yml)."""
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    role_vars = dnsmasq_vars(tmp, **check_vars(upstream_dns, router_dhcp_dns_check_from='127.0.0.1'))
+    for attempt in range(2):
+        del upstream_dns.zone.queries[:]
+        run = runner.run(ROLE, role_vars)
+        assert run.rc == 0 and (run.changed > 0) == (attempt == 0), run
+        assert ('rustdesk.example.com', 'A') in upstream_dns.zone.queries, attempt
+        assert run.result('Ask each DNS server').get('rc') == 0
+
+    upstream_dns.zone.records.clear()
+    refused = runner.run(ROLE, role_vars)
+    assert refused.rc != 0
+    msg = ' '.join(m for m in refused.failed_msg if m)
+    assert 'Not handing out 192.168.11.2: asked from 127.0.0.1, A rustdesk.example.com from ' in msg, refused
