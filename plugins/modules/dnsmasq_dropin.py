@@ -20,9 +20,9 @@ description:
     only then renamed over O(path). A content dnsmasq refuses leaves O(path) as it was.
   - Before anything is written, checks that dnsmasq runs (C(dnsmasq --version)) and searches
     O(search) for other lines that hand out DNS servers (DHCP option 6, C(option6:dns-server)).
-  - With O(check_servers), asks the DNS servers the new content hands out before writing it: the
-    check of C(natloop_dns_probe.py) (see O(check_servers)), run only when the drop-in would change
-    and O(state=present). A server that answers wrong fails the run, nothing written.
+  - With O(check_servers), asks the DNS servers the new content hands out before writing it (the
+    check of the roles' C(natloop_dns_probe.py), see O(check_servers)), only when the drop-in would
+    change and O(state=present). A server that answers wrong fails the run, nothing written.
   - All of this is one module run on the router, so a run that changes nothing costs one Python
     start there and asks no DNS question.
   - Used by the role natloop.lan.router_dhcp_dns (backend C(linux_dnsmasq)); restarting dnsmasq is
@@ -81,9 +81,9 @@ options:
         roles' probe C(natloop_dns_probe.py) (without its C(check) part); the report is its report.
       - When a question fails, the whole check is asked again after O(check_servers.delay) seconds, up
         to O(check_servers.retries) times (a lost UDP packet); a wrong answer fails again.
-      - Still failing, the module fails with C(Not handing out <check_handed_out>: asked from
+      - "Still failing, the module fails with C(Not handing out <check_handed_out>: asked from
         <check_asked_from>, <the problems>. <check_hint>) and writes nothing. In check mode it only
-        returns RV(check).
+        returns RV(check)."
       - Omitted, or when the drop-in would not change, no question is asked.
     type: dict
     suboptions:
