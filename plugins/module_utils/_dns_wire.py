@@ -4,18 +4,22 @@
 
 # This module util is private, not a public API: it may change at any time.
 
-"""One DNS question over UDP with the standard library only (RFC 1035 wire format).
+"""One DNS question over UDP or TCP with the standard library only (RFC 1035 wire format).
 
 The record modules run wherever ``delegate_to`` points, where dnspython may be missing; they only
 need to ask a server one question and read the CNAME and address records of the answer.
+``_dns_check`` (the router's server check in ``natloop.lan.dnsmasq_dropin``) asks over both
+transports with ``ask``.
 """
 
 import ipaddress
 import os
 import socket
 import struct
+import time
 
-TYPES = {'A': 1, 'CNAME': 5, 'AAAA': 28}
+# The types natloop_dns_probe.py can ask (its QTYPES); only A, AAAA and CNAME data are decoded.
+TYPES = {'A': 1, 'NS': 2, 'CNAME': 5, 'SOA': 6, 'PTR': 12, 'MX': 15, 'TXT': 16, 'AAAA': 28, 'SVCB': 64, 'HTTPS': 65}
 TYPE_NAMES = dict((value, key) for key, value in TYPES.items())
 RCODES = {0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED'}
 
@@ -109,6 +113,56 @@ def parse_response(packet, query_id):
         records.append((owner, TYPE_NAMES.get(rtype, rtype), value))
         offset += length
     return DnsAnswer(RCODES.get(flags & 0xF, str(flags & 0xF)), records)
+
+
+def _recv_exact(sock, count):
+    data = b''
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise OSError('connection closed by the server')
+        data += chunk
+    return data
+
+
+def ask(host, port, name, rtype='A', timeout=1.0, transport='udp'):
+    """Ask ``host``:``port`` one question over ``transport`` ('udp' or 'tcp') within ``timeout``
+    seconds in all; return a DnsAnswer.
+
+    Raise socket.timeout when no answer comes in time, OSError when the server refuses (TCP, or an
+    ICMP port unreachable), ValueError for a TCP reply that is not the answer.
+    """
+    query_id = struct.unpack('>H', os.urandom(2))[0]
+    packet = build_query(name, rtype, query_id)
+    deadline = time.time() + timeout
+    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM if transport == 'tcp' else socket.SOCK_DGRAM)
+    family, sockaddr = infos[0][0], infos[0][4]
+    if transport == 'tcp':
+        sock = socket.create_connection(sockaddr[:2], timeout=timeout)
+        try:
+            sock.sendall(struct.pack('>H', len(packet)) + packet)
+            length = struct.unpack('>H', _recv_exact(sock, 2))[0]
+            try:
+                return parse_response(_recv_exact(sock, length), query_id)
+            except (IndexError, struct.error):
+                raise ValueError('malformed reply')
+        finally:
+            sock.close()
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.connect(sockaddr)
+        sock.send(packet)
+        while True:
+            sock.settimeout(max(0.01, deadline - time.time()))
+            reply = sock.recv(65535)
+            try:
+                return parse_response(reply, query_id)
+            except (ValueError, IndexError, struct.error):
+                if time.time() >= deadline:
+                    raise socket.timeout('timed out')
+                # a stray or broken datagram: wait for ours
+    finally:
+        sock.close()
 
 
 def query(address, name, rtype='A', timeout=1.0):

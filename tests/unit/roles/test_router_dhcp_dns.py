@@ -262,11 +262,15 @@ def test_check_hands_out_a_server_that_answers_and_refuses_one_that_does_not(run
 
     # Now hand out another server, which answers the published name with the wrong address:
     # refused, naming server, question and answer; the drop-in and dnsmasq stay as they were.
+    # (Another server: the drop-in would change. A run that would not change it asks nothing:
+    # test_check_asks_only_when_the_dropin_would_change.)
+    other = {'192.168.11.3': upstream_dns.address.replace(':', '#')}
     wrong = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
-        upstream_dns, router_dhcp_dns_servers=['192.168.11.2'],
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.3'], router_dhcp_dns_check_addresses=other,
         router_dhcp_dns_check_services=[dict(PUBLISHED[0], lan_ipv4='192.168.11.21')])))
     assert wrong.rc != 0
     msg = ' '.join(m for m in wrong.failed_msg if m)
+    assert 'Not handing out 192.168.11.3: asked from localhost, ' in msg, wrong
     assert 'A rustdesk.example.com from %s: got NOERROR 192.168.11.20, expected 192.168.11.21' % asked in msg, wrong
     assert "The router's DHCP was left as it was" in msg and 'router_dhcp_dns_check_servers: false' in msg
 
@@ -293,10 +297,10 @@ def test_check_hands_out_a_server_that_answers_and_refuses_one_that_does_not(run
 
     # Check mode asks the same questions and says what it found; a failure is a warning there.
     check = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(
-        upstream_dns, router_dhcp_dns_servers=['192.168.11.2'],
+        upstream_dns, router_dhcp_dns_servers=['192.168.11.3'], router_dhcp_dns_check_addresses=other,
         router_dhcp_dns_check_upstream_names=['nothing.natloop.test'])), check=True)
     assert check.rc == 0, check
-    assert any('Not handing out 192.168.11.2 in a real run' in w and 'nothing.natloop.test' in w
+    assert any('Not handing out 192.168.11.3 in a real run' in w and 'nothing.natloop.test' in w
                for w in check.warnings), check.warnings
     found = check.result('Say what the check found')
     assert 'A real run would stop here' in found['msg'], found
@@ -466,3 +470,59 @@ def test_bad_ipv6_servers_are_rejected_before_anything_runs(runner, servers):
     run = runner.run(ROLE, routeros_vars(router_dhcp_dns_ipv6=True, router_dhcp_dns_servers_ipv6=servers), read_only=True)
     assert run.rc != 0
     assert any('router_dhcp_dns_servers_ipv6 must be a list of distinct IPv6 addresses' in (m or '') for m in run.failed_msg), run
+
+
+@needs_dnsmasq
+def test_check_asks_only_when_the_dropin_would_change(runner, tmp_path, upstream_dns):
+    """Issue 14 (a lean no-op): on linux_dnsmasq, asked from the router itself, the check runs in
+    natloop.lan.dnsmasq_dropin only when the drop-in would change. A run that changes nothing makes
+    one module run on the router and sends the server no question (counted where it arrives)."""
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    dropin = os.path.join(tmp, 'dnsmasq.d', '00-natloop-dhcp-dns.conf')
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    first = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)))
+    assert first.rc == 0, first
+    assert sorted(set(upstream_dns.zone.queries)) == [('rustdesk.example.com', 'A'), ('upstream.natloop.test', 'A')]
+
+    del upstream_dns.zone.queries[:]
+    again = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)))
+    assert again.rc == 0 and again.changed == 0, again
+    assert upstream_dns.zone.queries == []
+    # On the router: the drop-in module only (the rest are the controller's argument and preflight checks).
+    ran = [name.split(' : ', 1)[-1] for name, result in again.results() if not result.get('skipped')]
+    assert [name for name in ran if not name.startswith(('Validating arguments', 'Check the backend'))] == [
+        'Configure DHCP DNS, backend linux_dnsmasq',
+        'Install the DHCP DNS drop-in (validated by dnsmasq --test first), after checking dnsmasq and its other DNS options'], ran
+    # Check mode asks nothing either when nothing would change.
+    dry = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns)), check=True)
+    assert dry.rc == 0 and dry.changed == 0 and upstream_dns.zone.queries == [], dry
+
+    # A change is asked first: the server now answers wrong, so the new drop-in is refused.
+    upstream_dns.zone.records.clear()
+    changed = runner.run(ROLE, dnsmasq_vars(tmp, **check_vars(upstream_dns, router_dhcp_dns_forward_domains=['rustdesk.example.com'])))
+    assert changed.rc != 0, changed
+    assert ('rustdesk.example.com', 'A') in upstream_dns.zone.queries
+    assert 'server=/rustdesk.example.com/' not in read(dropin)
+
+
+@needs_dnsmasq
+def test_check_from_another_host_still_runs_the_probe_script_every_time(runner, tmp_path, upstream_dns):
+    """linux_dnsmasq with router_dhcp_dns_check_from naming another host (here 127.0.0.1, Ansible's implicit
+    localhost): the probe script asks from there before the module, on every run (tasks/linux_dnsmasq_check_from.yml)."""
+    tmp = str(tmp_path)
+    os.mkdir(os.path.join(tmp, 'dnsmasq.d'))
+    upstream_dns.zone.add('rustdesk.example.com', 'A', '192.168.11.20')
+    role_vars = dnsmasq_vars(tmp, **check_vars(upstream_dns, router_dhcp_dns_check_from='127.0.0.1'))
+    for attempt in range(2):
+        del upstream_dns.zone.queries[:]
+        run = runner.run(ROLE, role_vars)
+        assert run.rc == 0 and (run.changed > 0) == (attempt == 0), run
+        assert ('rustdesk.example.com', 'A') in upstream_dns.zone.queries, attempt
+        assert run.result('Ask each DNS server').get('rc') == 0
+
+    upstream_dns.zone.records.clear()
+    refused = runner.run(ROLE, role_vars)
+    assert refused.rc != 0
+    msg = ' '.join(m for m in refused.failed_msg if m)
+    assert 'Not handing out 192.168.11.2: asked from 127.0.0.1, A rustdesk.example.com from ' in msg, refused
