@@ -90,7 +90,7 @@ options:
   settings:
     description:
       - Settings of M(natloop.lan.adguard_settings), set first, under the same lock and in the same run, so that a
-        role that sets both makes one module run per server. Same semantics as that module's options: only the ones
+        role that sets both makes one module run per server. Same semantics as that module's options, only the ones
         given a value are read, compared and written, then read again.
       - Nothing of the rewrites is changed when the settings fail.
     type: dict
