@@ -71,7 +71,7 @@ def rewrite_argument_spec():
         domain=dict(type='str', required=True),
         answer=dict(type='str', required=True),
         enabled=dict(type='bool', default=True),
-    )))
+    ), settings_options()))
     return spec
 
 
@@ -98,10 +98,9 @@ _NXDOMAIN_RULE_RE = re.compile(r'^\|\|([A-Za-z0-9_.-]+)\^\$dnsrewrite=NXDOMAIN;;
 DNS_CONFIG_SETTINGS = ('upstream_dns', 'bootstrap_dns', 'upstream_mode')
 
 
-def settings_argument_spec():
-    spec = connection_argument_spec()
-    spec.update(lock_argument_spec())
-    spec.update(
+def settings_options():
+    """adguard_settings' own options, also adguard_rewrite's ``settings`` suboptions."""
+    return dict(
         upstream_dns=dict(type='list', elements='str'),
         bootstrap_dns=dict(type='list', elements='str'),
         upstream_mode=dict(type='str', choices=list(UPSTREAM_MODES)),
@@ -111,6 +110,12 @@ def settings_argument_spec():
         nxdomain_names=dict(type='list', elements='str'),
         nxdomain_names_scope=dict(type='list', elements='str'),
     )
+
+
+def settings_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(lock_argument_spec())
+    spec.update(settings_options())
     return spec
 
 
@@ -315,9 +320,15 @@ class AdGuardSettingsBackend(_AdGuardModuleBackend):
         self.nxdomain_wanted = []
         self.user_rules = None
 
+    names = SETTINGS
+
     @classmethod
     def from_module(cls, module):
-        return cls(AdGuardClient.from_params(module.params), module.warn, module.params.get('nxdomain_names_scope'))
+        return cls.on_client(AdGuardClient.from_params(module.params), module.warn, module.params)
+
+    @classmethod
+    def on_client(cls, client, warn, settings):
+        return cls(client, warn, settings.get('nxdomain_names_scope'))
 
     def normalize(self, wanted):
         """Canonical nxdomain_names (sorted, lower case) and scope; BackendError names every bad item."""
@@ -434,3 +445,7 @@ def _protection_state(status):
 
 def _on_off(value):
     return 'on' if value else 'off'
+
+
+# adguard_rewrite's ``settings`` option: adguard_settings' backend on the same client.
+AdGuardBackend.settings_class = AdGuardSettingsBackend

@@ -98,7 +98,7 @@ def record_argument_spec():
         domain=dict(type='str', required=True),
         answer=dict(type='str', required=True),
         ttl=dict(type='int'),
-    )))
+    ), settings_options()))
     spec.update(
         dns_address=dict(type='str'),
         restart_timeout=dict(type='int', default=60),
@@ -142,10 +142,16 @@ sleep = time.sleep
 RESTART_POLL = 0.1
 
 
+def settings_options():
+    """pihole_settings' own options (blocking required there), pihole_dns_record's ``settings`` suboptions."""
+    return dict(blocking=dict(type='bool'))
+
+
 def settings_argument_spec():
     spec = connection_argument_spec()
     spec.update(lock_argument_spec())
-    spec.update(blocking=dict(type='bool', required=True))
+    spec.update(settings_options())
+    spec['blocking']['required'] = True
     return spec
 
 
@@ -625,6 +631,11 @@ class PiholeSettingsBackend(_PiholeModuleBackend):
     """Blocking on or off, on one API session."""
 
     label = 'Pi-hole'
+    names = SETTINGS
+
+    @classmethod
+    def on_client(cls, client, warn, settings):
+        return cls(client, warn)
 
     def read(self, names):
         current = OrderedDict()
@@ -649,3 +660,7 @@ def _blocking_state(data):
     if timer is not None:
         return '{0} for {1} more seconds'.format(state, int(timer))
     return state
+
+
+# pihole_dns_record's ``settings`` option: pihole_settings' backend on the same client (and session).
+PiholeBackend.settings_class = PiholeSettingsBackend

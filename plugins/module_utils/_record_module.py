@@ -75,15 +75,25 @@ class ModuleBackend(object):
     def from_module(cls, module):
         return cls(cls.client_class.from_params(module.params), module.warn)
 
+    # The server's settings backend (a settings module's), for a record module's ``settings``
+    # option: the same client, so both run on one session.
+    settings_class = None
 
-def sync_argument_spec(option, item_options):
-    """Options of a record module besides the connection: the list, state, purge and the lock."""
+    def settings_backend(self, settings):
+        return self.settings_class.on_client(self.client, self.warn, settings)
+
+
+def sync_argument_spec(option, item_options, settings_options=None):
+    """Options of a record module besides the connection: the list, state, purge, the lock, and
+    (``settings_options``) the server's settings set first on the same session."""
     spec = {
         option: dict(type='list', elements='dict', required=True, options=item_options),
         'state': dict(type='str', default='present', choices=['present', 'absent']),
         'purge': dict(type='bool', default=False),
         'purge_scope': dict(type='list', elements='str'),
     }
+    if settings_options:
+        spec['settings'] = dict(type='dict', options=settings_options)
     spec.update(lock_argument_spec())
     return spec
 
@@ -154,12 +164,35 @@ def run_sync(module, backend):
     if problems:
         module.fail_json(msg='Invalid input, nothing was changed: ' + ' | '.join(problems), problems=problems)
 
+    # The settings (the settings module's options) go first, on the same lock and session: one
+    # module run per server when a role sets both (AdGuard Home: rewrites answer only while
+    # filtering and rewrites are on).
+    from ansible_collections.natloop.lan.plugins.module_utils._settings_module import (  # pylint: disable=import-outside-toplevel
+        changes_out, normalize_settings, settings_failure, sync_settings, wanted_settings)
+    settings = params.get('settings') or {}
+    settings_backend = None
+    settings_wanted = wanted_settings(settings, backend.settings_class.names) if backend.settings_class else {}
+    settings_progress = {}
+    settings_after = None
+    if settings_wanted:
+        settings_backend = backend.settings_backend(settings)
+        try:
+            settings_wanted = normalize_settings(settings_backend, settings_wanted)
+        except BackendError as exc:
+            module.fail_json(**settings_failure(exc, settings_progress))
+
     failure = None
     plan = None
     after = None
     try:
         with writer_lock(module, backend.lock_url):
             with backend.session():
+                if settings_wanted:
+                    try:
+                        settings_after = sync_settings(settings_backend, settings_wanted, module.check_mode,
+                                                       settings_progress)
+                    except (BackendError, HttpError) as exc:
+                        module.fail_json(**settings_failure(exc, settings_progress))
                 current = backend.read()
                 wanted, attributes = backend.prepare(wanted, current)
                 plan = build_plan(current, wanted, state, purge=purge, scope=scope, attributes=attributes,
@@ -176,19 +209,26 @@ def run_sync(module, backend):
             failure['changes'] = [change.to_dict(rules) for change in plan.changes]
         module.fail_json(**failure)
 
+    settings_changes = settings_progress.get('changes') or {}
     result = dict(
-        changed=bool(plan.changes),
+        changed=bool(plan.changes) or bool(settings_changes),
         created=plan.count('create'),
         updated=plan.count('update'),
         deleted=plan.count('delete'),
         changes=[change.to_dict(rules) for change in plan.changes],
     )
     result[rules.option] = _records_out(after, rules)
+    if settings_wanted:
+        result['settings'] = dict(settings_after)
+        result['settings_changes'] = changes_out(settings_progress['before'], settings_changes)
     if module._diff:
         result['diff'] = dict(
             before={rules.option: _records_out(plan.before, rules)},
             after={rules.option: _records_out(after, rules)},
         )
+        if settings_wanted:
+            result['diff']['before']['settings'] = dict(settings_progress['before'])
+            result['diff']['after']['settings'] = dict(settings_after)
     module.exit_json(**result)
 
 

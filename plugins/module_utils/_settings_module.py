@@ -33,41 +33,61 @@ def wanted_settings(params, names):
     return OrderedDict((name, params[name]) for name in names if params.get(name) is not None)
 
 
-def run_settings(module, backend, wanted):
-    before = after = None
-    changes = OrderedDict()
-    writing = False
-    try:
-        if hasattr(backend, 'normalize'):   # canonical values (sorted lists), checked before any request
-            wanted = backend.normalize(wanted)
-        with writer_lock(module, backend.lock_url), backend.session():
-            before = backend.read(list(wanted))
-            changes = OrderedDict((name, value) for name, value in wanted.items() if before.get(name) != value)
-            # Before the first write, and in check mode too: a change the server cannot take fails the
-            # task with nothing written, and check mode does not predict a change that would fail.
-            backend.validate(changes)
-            after = OrderedDict(before)
-            after.update(changes)
-            if changes and not module.check_mode:
-                writing = True
-                backend.write(changes)
-                after = backend.read(list(wanted))
-                wrong = ['{0} is {1!r}, want {2!r}'.format(name, after.get(name), value)
-                         for name, value in wanted.items() if after.get(name) != value]
-                if wrong:
-                    raise BackendError('{0} does not hold what was written: {1}'.format(backend.label, '; '.join(wrong)),
-                                       differences=wrong)
-    except (BackendError, HttpError) as exc:
-        failure = dict(msg=exc.msg, **getattr(exc, 'details', {}))
-        if writing:  # what was (perhaps partly) sent before the failure
-            failure['changes'] = _changes_out(before, changes)
-        module.fail_json(**failure)
+def normalize_settings(backend, wanted):
+    """The wanted values in the canonical form ``read`` returns; before any request."""
+    return backend.normalize(wanted) if hasattr(backend, 'normalize') else wanted
 
-    result = dict(changed=bool(changes), changes=_changes_out(before, changes), settings=dict(after))
+
+def sync_settings(backend, wanted, check_mode, progress):
+    """Read, compare, validate, write and confirm ``wanted`` on an open session, under the lock.
+
+    Returns the settings after the run (predicted in check mode). ``progress`` (a dict) receives
+    ``before`` and ``changes`` as they become known, and ``writing`` once a write was sent, so that
+    a failure can say what was (perhaps partly) sent. Raises BackendError or HttpError.
+    """
+    before = progress['before'] = backend.read(list(wanted))
+    changes = progress['changes'] = OrderedDict(
+        (name, value) for name, value in wanted.items() if before.get(name) != value)
+    # Before the first write, and in check mode too: a change the server cannot take fails the
+    # task with nothing written, and check mode does not predict a change that would fail.
+    backend.validate(changes)
+    after = OrderedDict(before)
+    after.update(changes)
+    if changes and not check_mode:
+        progress['writing'] = True
+        backend.write(changes)
+        after = backend.read(list(wanted))
+        wrong = ['{0} is {1!r}, want {2!r}'.format(name, after.get(name), value)
+                 for name, value in wanted.items() if after.get(name) != value]
+        if wrong:
+            raise BackendError('{0} does not hold what was written: {1}'.format(backend.label, '; '.join(wrong)),
+                               differences=wrong)
+    return after
+
+
+def settings_failure(exc, progress):
+    """fail_json arguments for a failed settings sync."""
+    failure = dict(msg=exc.msg, **getattr(exc, 'details', {}))
+    if progress.get('writing'):  # what was (perhaps partly) sent before the failure
+        failure['changes'] = changes_out(progress['before'], progress['changes'])
+    return failure
+
+
+def run_settings(module, backend, wanted):
+    progress = {}
+    try:
+        wanted = normalize_settings(backend, wanted)
+        with writer_lock(module, backend.lock_url), backend.session():
+            after = sync_settings(backend, wanted, module.check_mode, progress)
+    except (BackendError, HttpError) as exc:
+        module.fail_json(**settings_failure(exc, progress))
+
+    before, changes = progress['before'], progress['changes']
+    result = dict(changed=bool(changes), changes=changes_out(before, changes), settings=dict(after))
     if module._diff:
         result['diff'] = dict(before=dict(before), after=dict(after))
     module.exit_json(**result)
 
 
-def _changes_out(before, changes):
+def changes_out(before, changes):
     return [dict(setting=name, before=(before or {}).get(name), after=value) for name, value in changes.items()]

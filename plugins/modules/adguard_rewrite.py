@@ -87,6 +87,43 @@ options:
         including wildcard rewrites such as V(*.example.com) itself; V(*) covers every rewrite.
     type: list
     elements: str
+  settings:
+    description:
+      - Settings of M(natloop.lan.adguard_settings), set first, under the same lock and in the same run, so that a
+        role that sets both makes one module run per server. Same semantics as that module's options, only the ones
+        given a value are read, compared and written, then read again.
+      - Nothing of the rewrites is changed when the settings fail.
+    type: dict
+    suboptions:
+      upstream_dns:
+        description: As O(natloop.lan.adguard_settings#module:upstream_dns).
+        type: list
+        elements: str
+      bootstrap_dns:
+        description: As O(natloop.lan.adguard_settings#module:bootstrap_dns).
+        type: list
+        elements: str
+      upstream_mode:
+        description: As O(natloop.lan.adguard_settings#module:upstream_mode).
+        type: str
+        choices: [load_balance, parallel, fastest_addr]
+      filtering_enabled:
+        description: As O(natloop.lan.adguard_settings#module:filtering_enabled).
+        type: bool
+      rewrites_enabled:
+        description: As O(natloop.lan.adguard_settings#module:rewrites_enabled).
+        type: bool
+      protection_enabled:
+        description: As O(natloop.lan.adguard_settings#module:protection_enabled).
+        type: bool
+      nxdomain_names:
+        description: As O(natloop.lan.adguard_settings#module:nxdomain_names).
+        type: list
+        elements: str
+      nxdomain_names_scope:
+        description: As O(natloop.lan.adguard_settings#module:nxdomain_names_scope).
+        type: list
+        elements: str
 seealso:
   - module: natloop.lan.adguard_rewrite_info
   - module: natloop.lan.pihole_dns_record
@@ -138,6 +175,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+settings:
+  description: The settings given in O(settings), as the server holds them after the run (predicted in check mode).
+  returned: when O(settings) gives a value
+  type: dict
+settings_changes:
+  description: The settings changed (or, in check mode, that a real run would change), as the settings module's C(changes).
+  returned: when O(settings) gives a value
+  type: list
+  elements: dict
 rewrites:
   description:
     - The managed rewrites after the run (predicted in check mode), sorted by domain, type and answer.

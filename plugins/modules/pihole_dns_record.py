@@ -126,6 +126,16 @@ options:
         V(*) covers every record.
     type: list
     elements: str
+  settings:
+    description:
+      - Settings of M(natloop.lan.pihole_settings), set first on the same API session, under the same lock, so that a
+        role that sets both makes one module run and one login per server.
+      - Nothing of the records is changed when the settings fail.
+    type: dict
+    suboptions:
+      blocking:
+        description: As O(natloop.lan.pihole_settings#module:blocking).
+        type: bool
 notes:
   - Records set through the C(FTLCONF_dns_hosts) or C(FTLCONF_dns_cnameRecords) environment variables of the
     Pi-hole container cannot be changed through the API; the module fails with an explanation. Use one channel only.
@@ -188,6 +198,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+settings:
+  description: The settings given in O(settings), as the server holds them after the run (predicted in check mode).
+  returned: when O(settings) gives a value
+  type: dict
+settings_changes:
+  description: The settings changed (or, in check mode, that a real run would change), as the settings module's C(changes).
+  returned: when O(settings) gives a value
+  type: list
+  elements: dict
 records:
   description:
     - The managed records after the run (predicted in check mode), sorted by domain, type and answer.
