@@ -390,3 +390,43 @@ def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
     finally:
         call('POST', '/api/dns/blocking', {'blocking': True})
         upstream.stop()
+
+
+@real_ftl
+def test_blocking_and_records_in_one_module_run_real_ftl(tmp_path):
+    """The DNS-server role's single API task on the real FTL v6.4.1: pihole_dns_record with ``settings``
+    (blocking off) and records, one of them a CNAME (its write restarts FTL). check -> apply -> check -> apply;
+    after the restart blocking is still off, permanently (no timer), and both records answer over DNS."""
+    from test_one_session_standins import four_runs
+    url, password = REAL_URL, os.environ['NATLOOP_REAL_PIHOLE_PASSWORD']
+    host, port = os.environ['NATLOOP_REAL_PIHOLE_DNS'].rsplit(':', 1)
+    target = real_target()
+
+    def call(method, path, body=None):
+        login = http_request('POST', url + '/api/auth', json_body={'password': password})
+        sid = login.json()['session']['sid']
+        try:
+            return http_request(method, url + path, json_body=body, headers={'X-FTL-SID': sid}, timeout=10)
+        finally:
+            http_request('DELETE', url + '/api/auth', headers={'X-FTL-SID': sid}, timeout=2)
+
+    def blocking():
+        reply = call('GET', '/api/dns/blocking').json()
+        return {'blocking': reply['blocking'], 'timer': reply['timer']}
+
+    records = [{'domain': 'rustdesk.one-session.test', 'answer': '192.168.11.20'},
+               {'domain': 'www.one-session.test', 'answer': 'rustdesk.one-session.test'}]
+    play = {'name': 'Blocking and records', 'hosts': 'localhost', 'gather_facts': False,
+            'tasks': [{'name': 'One run', 'register': '__result', 'natloop.lan.pihole_dns_record': dict(
+                target.connection, records=records, settings={'blocking': False}, lock_dir=str(tmp_path / 'locks'))}]}
+    assert call('POST', '/api/dns/blocking', {'blocking': True}).status == 200
+    try:
+        before, after, apply = four_runs(tmp_path, 'one-session-real', play, blocking)
+        assert before == {'blocking': 'enabled', 'timer': None}
+        assert after == {'blocking': 'disabled', 'timer': None}
+        assert apply['settings_changes'] == [{'setting': 'blocking', 'before': True, 'after': False}]
+        assert sorted(change['action'] for change in apply['changes']) == ['create', 'create']
+        reply = dns_query(int(port), 'www.one-session.test', 'A', host=host, timeout=2)
+        assert ('rustdesk.one-session.test', 'A', '192.168.11.20') in answers(reply), answers(reply)
+    finally:
+        call('POST', '/api/dns/blocking', {'blocking': True})
