@@ -17,13 +17,15 @@ case ${NATLOOP_DEMO_LAB:-field} in
   *) echo "demo: NATLOOP_DEMO_LAB must be field or plain, not $NATLOOP_DEMO_LAB" >&2; exit 2 ;;
 esac
 case $provider in
-  adguard_home) image=natloop-standin/adguardhome:lab ;;
-  pihole) image=natloop-standin/pihole:lab ;;
+  adguard_home|pihole) ;;
   *) echo "demo: NATLOOP_DEMO_DNS_PROVIDER must be adguard_home or pihole, not $provider" >&2; exit 2 ;;
 esac
-# The DNS server's lab settings (stand-in image, admin password, upstream = the lab router) are the
-# ones its split-DNS molecule scenario uses: one place for them.
-provider_inventory=molecule/split_dns_${provider%_home}/inventory
+# The DNS server's lab settings (image, admin password, upstream = the lab's ISP resolver) are the
+# ones its split-DNS molecule scenario uses: its inventories and its create playbook, one place.
+scenario=molecule/split_dns_${provider%_home}
+paths=$(python3 scripts/scenario_inventories.py "$scenario")
+inventories=()
+for path in $paths; do inventories+=(-i "$path"); done
 reports=${NATLOOP_REPORT_DIR:-$PWD/reports}/demo
 rm -rf "$reports" && mkdir -p "$reports"
 log=/tmp/natloop-demo.log
@@ -33,9 +35,8 @@ step() { printf '[demo %3ds] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 run() { "$@" >>"$log" 2>&1 || { tail -40 "$log"; echo "demo: failed, full log: $log" >&2; exit 1; }; }
 
 step "fresh lab: router, server, two LAN clients, an outside host and a public DNS"
-run ansible-playbook -i inventory/lab lab/lab_down.yml
-run ansible-playbook -i inventory/lab lab/lab_up.yml \
-  -e "{\"natloop_lab_server_images\": [\"$image\"], \"natloop_lab_realistic\": $realistic}"
+run ansible-playbook "${inventories[@]}" lab/lab_down.yml
+run ansible-playbook "${inventories[@]}" "$scenario/create.yml" -e "{\"natloop_lab_realistic\": $realistic}"
 
 step "before: diagnose.yml (changes nothing)"
 NATLOOP_REPORT_DIR=$reports/before run ansible-playbook -i inventory/lab playbooks/diagnose.yml \
@@ -43,7 +44,7 @@ NATLOOP_REPORT_DIR=$reports/before run ansible-playbook -i inventory/lab playboo
 
 fix_list=$(python3 -c 'import json, sys; print(json.dumps([f for f in sys.argv[1].split(",") if f]))' "$fixes")
 step "fix: site.yml with natloop_fixes=$fix_list, DNS provider $provider"
-NATLOOP_REPORT_DIR=$reports/after run ansible-playbook -i inventory/lab -i "$provider_inventory" site.yml \
+NATLOOP_REPORT_DIR=$reports/after run ansible-playbook "${inventories[@]}" site.yml \
   -e "{\"natloop_fixes\": $fix_list, \"natloop_dns_provider\": \"$provider\", \"natloop_lab_realistic\": $realistic}" "$@"
 
 step "done"
