@@ -245,6 +245,20 @@ def real_patch_hosts(lines):
         http_request('DELETE', url + '/api/auth', headers={'X-FTL-SID': sid})
 
 
+def real_call(method, path, body=None):
+    """One call to the real FTL's API on a session of its own, logged out again (a restarting FTL may drop that)."""
+    url, password = REAL_URL, os.environ['NATLOOP_REAL_PIHOLE_PASSWORD']
+    login = http_request('POST', url + '/api/auth', json_body={'password': password})
+    sid = login.json()['session']['sid']
+    try:
+        return http_request(method, url + path, json_body=body, headers={'X-FTL-SID': sid}, timeout=10)
+    finally:
+        try:
+            http_request('DELETE', url + '/api/auth', headers={'X-FTL-SID': sid}, timeout=2)
+        except OSError:
+            pass
+
+
 @real_ftl
 def test_parallel_runs_real_ftl(tmp_path):
     foreign = ('foreign.par.test', '10.99.0.1')
@@ -315,17 +329,6 @@ def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
     for canary in canaries:
         zone.add(canary, 'A', '198.51.100.77')
 
-    def call(method, path, body=None):
-        login = http_request('POST', url + '/api/auth', json_body={'password': password})
-        sid = login.json()['session']['sid']
-        try:
-            return http_request(method, url + path, json_body=body, headers={'X-FTL-SID': sid}, timeout=10)
-        finally:
-            try:
-                http_request('DELETE', url + '/api/auth', headers={'X-FTL-SID': sid}, timeout=2)
-            except OSError:
-                pass
-
     def ask(qname, rdtype):
         deadline = time.monotonic() + 15
         while True:
@@ -354,12 +357,12 @@ def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
                     + [((c, 'A'), ask(c, 'A')) for c in canaries])
 
     try:
-        reply = call('PATCH', '/api/config', {'config': {'dns': {'upstreams': [upstream.address.replace(':', '#')]},
+        reply = real_call('PATCH', '/api/config', {'config': {'dns': {'upstreams': [upstream.address.replace(':', '#')]},
                                                          'misc': {'dnsmasq_lines': ['local=/foreign.example/']}}})
         assert reply.status == 200, reply
         ask('pi.hole', 'A')
         time.sleep(1.5)   # the restarted FTL
-        assert call('POST', '/api/dns/blocking', {'blocking': False}).status == 200
+        assert real_call('POST', '/api/dns/blocking', {'blocking': False}).status == 200
         run_module(0, [])
         before = state()
         print('\nreal FTL v6.4.1, blocking off, before (records only):', json.dumps(sorted(before.items())))
@@ -370,7 +373,7 @@ def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
         started = time.monotonic()
         result = run_module(1, [name] + canaries)
         assert result['changed'] is True and result['created'] == 8
-        uptime = call('GET', '/api/info/ftl').json()['ftl']['uptime'] / 1000.0
+        uptime = real_call('GET', '/api/info/ftl').json()['ftl']['uptime'] / 1000.0
         assert uptime < time.monotonic() - started, 'FTL did not restart'
         after = state()
         print('real FTL v6.4.1, blocking off, after (local_names):', json.dumps(sorted(after.items())))
@@ -378,17 +381,17 @@ def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
         assert after[(name, 'AAAA')] == after[(name, 'HTTPS')] == ('NOERROR', [])
         assert after[('www.' + name, 'A')] == ('NOERROR', ['198.51.100.9'])
         assert all(after[(c, 'A')] == ('NXDOMAIN', []) for c in canaries)
-        lines = call('GET', '/api/config/misc/dnsmasq_lines').json()['config']['misc']['dnsmasq_lines']
+        lines = real_call('GET', '/api/config/misc/dnsmasq_lines').json()['config']['misc']['dnsmasq_lines']
         assert lines[0] == 'local=/foreign.example/' and len(lines) == 9
 
         assert run_module(2, [name] + canaries)['changed'] is False
         undo = run_module(3, [])
         assert undo['changed'] is True and undo['deleted'] == 8
         assert ask(name, 'AAAA') == ('NOERROR', ['2001:db8:100::1'])
-        lines = call('GET', '/api/config/misc/dnsmasq_lines').json()['config']['misc']['dnsmasq_lines']
+        lines = real_call('GET', '/api/config/misc/dnsmasq_lines').json()['config']['misc']['dnsmasq_lines']
         assert lines == ['local=/foreign.example/']
     finally:
-        call('POST', '/api/dns/blocking', {'blocking': True})
+        real_call('POST', '/api/dns/blocking', {'blocking': True})
         upstream.stop()
 
 
@@ -398,20 +401,11 @@ def test_blocking_and_records_in_one_module_run_real_ftl(tmp_path):
     (blocking off) and records, one of them a CNAME (its write restarts FTL). check -> apply -> check -> apply;
     after the restart blocking is still off, permanently (no timer), and both records answer over DNS."""
     from test_one_session_standins import four_runs
-    url, password = REAL_URL, os.environ['NATLOOP_REAL_PIHOLE_PASSWORD']
     host, port = os.environ['NATLOOP_REAL_PIHOLE_DNS'].rsplit(':', 1)
     target = real_target()
 
-    def call(method, path, body=None):
-        login = http_request('POST', url + '/api/auth', json_body={'password': password})
-        sid = login.json()['session']['sid']
-        try:
-            return http_request(method, url + path, json_body=body, headers={'X-FTL-SID': sid}, timeout=10)
-        finally:
-            http_request('DELETE', url + '/api/auth', headers={'X-FTL-SID': sid}, timeout=2)
-
     def blocking():
-        reply = call('GET', '/api/dns/blocking').json()
+        reply = real_call('GET', '/api/dns/blocking').json()
         return {'blocking': reply['blocking'], 'timer': reply['timer']}
 
     records = [{'domain': 'rustdesk.one-session.test', 'answer': '192.168.11.20'},
@@ -419,7 +413,7 @@ def test_blocking_and_records_in_one_module_run_real_ftl(tmp_path):
     play = {'name': 'Blocking and records', 'hosts': 'localhost', 'gather_facts': False,
             'tasks': [{'name': 'One run', 'register': '__result', 'natloop.lan.pihole_dns_record': dict(
                 target.connection, records=records, settings={'blocking': False}, lock_dir=str(tmp_path / 'locks'))}]}
-    assert call('POST', '/api/dns/blocking', {'blocking': True}).status == 200
+    assert real_call('POST', '/api/dns/blocking', {'blocking': True}).status == 200
     try:
         before, after, apply = four_runs(tmp_path, 'one-session-real', play, blocking)
         assert before == {'blocking': 'enabled', 'timer': None}
@@ -429,4 +423,4 @@ def test_blocking_and_records_in_one_module_run_real_ftl(tmp_path):
         reply = dns_query(int(port), 'www.one-session.test', 'A', host=host, timeout=2)
         assert ('rustdesk.one-session.test', 'A', '192.168.11.20') in answers(reply), answers(reply)
     finally:
-        call('POST', '/api/dns/blocking', {'blocking': True})
+        real_call('POST', '/api/dns/blocking', {'blocking': True})
