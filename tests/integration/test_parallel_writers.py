@@ -358,7 +358,7 @@ def test_local_names_and_canaries_with_blocking_off_real_ftl(tmp_path):
 
     try:
         reply = real_call('PATCH', '/api/config', {'config': {'dns': {'upstreams': [upstream.address.replace(':', '#')]},
-                                                         'misc': {'dnsmasq_lines': ['local=/foreign.example/']}}})
+                                                              'misc': {'dnsmasq_lines': ['local=/foreign.example/']}}})
         assert reply.status == 200, reply
         ask('pi.hole', 'A')
         time.sleep(1.5)   # the restarted FTL
